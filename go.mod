@@ -1,0 +1,20 @@
+module github.com/gosupervisor/gosupervisor
+
+go 1.26
+
+require (
+	github.com/gorilla/mux v1.8.1
+	github.com/kolo/xmlrpc v0.0.0-20220921171641-a4b6fa1dd06b
+	github.com/peterh/liner v1.2.3
+	github.com/spf13/pflag v1.0.10
+	go.uber.org/goleak v1.3.0
+	go.uber.org/zap v1.28.0
+	golang.org/x/sys v0.49.0
+	gopkg.in/ini.v1 v1.67.3
+)
+
+require (
+	github.com/clipperhouse/uax29/v2 v2.7.0 // indirect
+	github.com/mattn/go-runewidth v0.0.31 // indirect
+	go.uber.org/multierr v1.10.0 // indirect
+)
