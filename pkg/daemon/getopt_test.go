@@ -1,0 +1,50 @@
+package daemon
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestGetopt(t *testing.T) {
+	short := "c:hnu:"
+	long := []string{"configuration=", "help", "nodaemon", "nocleanup", "user="}
+	cases := []struct {
+		args     []string
+		opts     []option
+		rest     []string
+		errorMsg string
+	}{
+		{args: []string{"-c", "f.conf", "-n"}, opts: []option{{"-c", "f.conf"}, {"-n", ""}}},
+		{args: []string{"-cf.conf", "-nh"}, opts: []option{{"-c", "f.conf"}, {"-n", ""}, {"-h", ""}}},
+		{args: []string{"-nc", "x"}, opts: []option{{"-n", ""}, {"-c", "x"}}},
+		{args: []string{"--configuration=a", "--user", "bob"}, opts: []option{{"--configuration", "a"}, {"--user", "bob"}}},
+		{args: []string{"--conf", "a"}, opts: []option{{"--configuration", "a"}}},
+		{args: []string{"--nod"}, opts: []option{{"--nodaemon", ""}}},
+		{args: []string{"-n", "extra", "-c", "x"}, opts: []option{{"-n", ""}}, rest: []string{"extra", "-c", "x"}},
+		{args: []string{"--", "-n"}, rest: []string{"-n"}},
+		{args: []string{"-"}, rest: []string{"-"}},
+		{args: []string{"--badopt"}, errorMsg: "option --badopt not recognized"},
+		{args: []string{"--no"}, errorMsg: "option --no not a unique prefix"},
+		{args: []string{"--help=x"}, errorMsg: "option --help must not have an argument"},
+		{args: []string{"--user"}, errorMsg: "option --user requires argument"},
+		{args: []string{"-x"}, errorMsg: "option -x not recognized"},
+		{args: []string{"-c"}, errorMsg: "option -c requires argument"},
+		{args: []string{"-:"}, errorMsg: "option -: not recognized"},
+	}
+	for _, tc := range cases {
+		opts, rest, err := getopt(tc.args, short, long)
+		if tc.errorMsg != "" {
+			if err == nil || err.Error() != tc.errorMsg {
+				t.Errorf("getopt(%q) error = %v, want %q", tc.args, err, tc.errorMsg)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("getopt(%q): %v", tc.args, err)
+			continue
+		}
+		if !reflect.DeepEqual(opts, tc.opts) || !reflect.DeepEqual(rest, tc.rest) {
+			t.Errorf("getopt(%q) = %v, %q; want %v, %q", tc.args, opts, rest, tc.opts, tc.rest)
+		}
+	}
+}
