@@ -1,0 +1,295 @@
+package logfile
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/gosupervisor/gosupervisor/pkg/pyfmt"
+)
+
+// ReadChunk is the most read from a child's pipe at once (the original's 128 KiB).
+const ReadChunk = 2 << 16
+
+// Capture-mode tokens (PROCESS_COMMUNICATION events).
+var (
+	BeginToken = []byte("<!--XSUPERVISOR:BEGIN-->")
+	EndToken   = []byte("<!--XSUPERVISOR:END-->")
+)
+
+// ChannelOptions configures one output stream of one process. Every field may
+// be left zero. Callbacks run on the pump's goroutine and must not block for
+// long; the slices they receive are their own.
+type ChannelOptions struct {
+	Name    string   // process name: syslog prefix and debug messages
+	Stream  string   // "stdout" or "stderr"
+	Rotator *Rotator // the log file; nil for NONE
+	Ring    *Ring    // tee for tails of targets without a readable file and live views
+	Syslog  *Syslog  // *_syslog=true: each line goes out as "<name> <line>"
+
+	StripANSI       bool
+	CaptureMaxBytes int // > 0 enables capture mode
+
+	OnCapture func(data []byte) // at END: the captured text (PROCESS_COMMUNICATION_*)
+	OnLog     func(data []byte) // each logged chunk, captured text included (PROCESS_LOG_*)
+	Debug     func(msg string)  // set when the main log level ≤ debug: the original's DEBG copies
+	Warn      func(msg string)  // a failing log write (reported once per failure streak)
+}
+
+// Channel is the output pipeline of one stream of one process. Pump runs on
+// its own goroutine; Reopen, Clear and Close may be called from any other.
+type Channel struct {
+	opt ChannelOptions
+
+	// Owned by the pump goroutine.
+	pending   []byte // undecided bytes in capture mode (a possible token prefix)
+	capturing bool
+	failing   bool
+
+	mu      sync.Mutex // guards capture against Clear
+	capture []byte
+}
+
+// NewChannel returns a channel with the given pipeline.
+func NewChannel(opt ChannelOptions) *Channel {
+	return &Channel{opt: opt}
+}
+
+// Pump reads r in chunks of up to 128 KiB until EOF and sends every byte
+// through the pipeline, in order. A slow sink blocks only this pump, which
+// in turn back-pressures the child's pipe. It returns nil at EOF.
+func (c *Channel) Pump(r io.Reader) error {
+	buf := make([]byte, ReadChunk)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			c.Feed(buf[:n])
+		}
+		if err != nil {
+			c.Flush()
+			if errors.Is(err, io.EOF) || errors.Is(err, os.ErrClosed) {
+				return nil
+			}
+			return fmt.Errorf("read %s of %s: %w", c.opt.Stream, c.opt.Name, err)
+		}
+	}
+}
+
+// Feed processes one chunk as read from the pipe (the original's
+// handle_read_event → record_output). chunk is not retained.
+func (c *Channel) Feed(chunk []byte) {
+	if c.opt.CaptureMaxBytes <= 0 {
+		c.log(chunk)
+		return
+	}
+	buf := append(c.pending, chunk...)
+	pos := 0
+	for {
+		rest := buf[pos:]
+		token := BeginToken
+		if c.capturing {
+			token = EndToken
+		}
+		// Like the original, hold back data until there is more than a
+		// token's worth, so a short write may wait for the next one.
+		if len(rest) <= len(token) {
+			break
+		}
+		i := bytes.Index(rest, token)
+		if i < 0 {
+			keep := prefixAtEnd(rest, token)
+			c.log(rest[:len(rest)-keep])
+			pos += len(rest) - keep
+			break
+		}
+		c.log(rest[:i])
+		c.toggle()
+		pos += i + len(token)
+		if pos == len(buf) {
+			break
+		}
+	}
+	c.pending = append(buf[:0], buf[pos:]...)
+}
+
+// Flush logs bytes held back in capture mode. The original drops them when
+// the pipe closes (a short last write, or one ending in a token prefix, never
+// reaches the log); we log them instead so that no output is lost.
+func (c *Channel) Flush() {
+	if len(c.pending) > 0 {
+		c.log(c.pending)
+		c.pending = c.pending[:0]
+	}
+}
+
+// prefixAtEnd returns the length of the longest proper prefix of token that
+// ends data (the original's find_prefix_at_end).
+func prefixAtEnd(data, token []byte) int {
+	for l := len(token) - 1; l > 0; l-- {
+		if bytes.HasSuffix(data, token[:l]) {
+			return l
+		}
+	}
+	return 0
+}
+
+func (c *Channel) toggle() {
+	c.capturing = !c.capturing
+	if c.capturing {
+		return
+	}
+	c.mu.Lock()
+	data := c.capture
+	c.capture = nil
+	c.mu.Unlock()
+	if data == nil {
+		data = []byte{}
+	}
+	if c.opt.OnCapture != nil {
+		c.opt.OnCapture(data)
+	}
+	if c.opt.Debug != nil {
+		c.opt.Debug(pyfmt.Repr(c.opt.Name) + " " + c.opt.Stream + " emitted a comm event")
+	}
+}
+
+// log is the original's _log: strip, then the current destination (capture
+// buffer or log file + ring + syslog), the DEBG copy and the PROCESS_LOG hook.
+func (c *Channel) log(data []byte) {
+	if len(data) == 0 {
+		return
+	}
+	if c.opt.StripANSI {
+		data = StripANSI(data)
+	}
+	// As in the original, a chunk that stripping emptied still produces the
+	// DEBG copy and the PROCESS_LOG event, but writes nothing.
+	switch {
+	case len(data) == 0:
+	case c.capturing:
+		c.mu.Lock()
+		c.capture = boundAppend(c.capture, data, c.opt.CaptureMaxBytes)
+		c.mu.Unlock()
+	default:
+		if c.opt.Rotator != nil {
+			_, err := c.opt.Rotator.Write(data)
+			c.noteWrite(err)
+		}
+		if c.opt.Ring != nil {
+			c.opt.Ring.Write(data)
+		}
+		if c.opt.Syslog != nil {
+			c.opt.Syslog.Lines(c.opt.Name+" ", data)
+		}
+	}
+	if c.opt.Debug != nil {
+		c.opt.Debug(DebugMessage(c.opt.Name, c.opt.Stream, data))
+	}
+	if c.opt.OnLog != nil {
+		c.opt.OnLog(bytes.Clone(data))
+	}
+}
+
+func (c *Channel) noteWrite(err error) {
+	if err == nil {
+		c.failing = false
+		return
+	}
+	if !c.failing && c.opt.Warn != nil {
+		c.opt.Warn(err.Error())
+	}
+	c.failing = true
+}
+
+// boundAppend is the original's BoundIO.write: when the new data would
+// exceed max, as many bytes as are being added are dropped from the front
+// (so a single write larger than max is kept whole).
+func boundAppend(buf, data []byte, max int) []byte {
+	if len(buf)+len(data) > max {
+		if len(data) >= len(buf) {
+			buf = buf[:0]
+		} else {
+			buf = append(buf[:0], buf[len(data):]...)
+		}
+	}
+	return append(buf, data...)
+}
+
+// DebugMessage is the main log's DEBG copy of child output:
+// 'NAME' stdout output:\n<data>, with Python's "Undecodable: b'…'" for
+// bytes that are not UTF-8.
+func DebugMessage(name, stream string, data []byte) string {
+	text := string(data)
+	if !utf8.Valid(data) {
+		text = "Undecodable: " + BytesRepr(data)
+	}
+	return pyfmt.Repr(name) + " " + stream + " output:\n" + text
+}
+
+// BytesRepr returns Python 3's repr() of a bytes value.
+func BytesRepr(b []byte) string {
+	quote := byte('\'')
+	if bytes.IndexByte(b, '\'') >= 0 && bytes.IndexByte(b, '"') < 0 {
+		quote = '"'
+	}
+	out := make([]byte, 0, len(b)+3)
+	out = append(out, 'b', quote)
+	for _, ch := range b {
+		switch {
+		case ch == quote || ch == '\\':
+			out = append(out, '\\', ch)
+		case ch == '\t':
+			out = append(out, `\t`...)
+		case ch == '\n':
+			out = append(out, `\n`...)
+		case ch == '\r':
+			out = append(out, `\r`...)
+		case ch < 0x20 || ch >= 0x7f:
+			h := strconv.FormatInt(int64(ch)|0x100, 16)
+			out = append(out, '\\', 'x', h[1], h[2])
+		default:
+			out = append(out, ch)
+		}
+	}
+	return string(append(out, quote))
+}
+
+// Reopen reopens the log file (SIGUSR2).
+func (c *Channel) Reopen() error {
+	if c.opt.Rotator == nil {
+		return nil
+	}
+	return c.opt.Rotator.Reopen()
+}
+
+// Clear empties the log file, the ring and the capture buffer
+// (clearProcessLogs).
+func (c *Channel) Clear() error {
+	c.mu.Lock()
+	c.capture = nil
+	c.mu.Unlock()
+	if c.opt.Ring != nil {
+		c.opt.Ring.Reset()
+	}
+	if c.opt.Rotator == nil {
+		return nil
+	}
+	return c.opt.Rotator.Clear()
+}
+
+// Close closes the log file and the syslog connection.
+func (c *Channel) Close() error {
+	var errs []error
+	if c.opt.Rotator != nil {
+		errs = append(errs, c.opt.Rotator.Close())
+	}
+	if c.opt.Syslog != nil {
+		errs = append(errs, c.opt.Syslog.Close())
+	}
+	return errors.Join(errs...)
+}

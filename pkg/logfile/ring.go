@@ -1,0 +1,125 @@
+package logfile
+
+import (
+	"context"
+	"sync"
+)
+
+// Ring keeps the last size bytes written to it. Offsets are absolute (bytes
+// ever written), so a follower can resume where it left off and learn when
+// data fell out of the window. One writer and many readers may use it
+// concurrently; it never grows beyond its size.
+type Ring struct {
+	mu      sync.Mutex
+	buf     []byte
+	start   int64         // oldest offset still held
+	end     int64         // offset after the newest byte
+	changed chan struct{} // closed on the next write if someone waits
+	waiting bool
+}
+
+// NewRing returns a ring holding at most size bytes (at least 1).
+func NewRing(size int) *Ring {
+	if size < 1 {
+		size = 1
+	}
+	return &Ring{buf: make([]byte, size), changed: make(chan struct{})}
+}
+
+// Size returns the ring's capacity.
+func (r *Ring) Size() int { return len(r.buf) }
+
+// Write appends p, dropping the oldest bytes beyond the ring's size. It never
+// fails.
+func (r *Ring) Write(p []byte) (int, error) {
+	n := len(p)
+	if n == 0 {
+		return 0, nil
+	}
+	r.mu.Lock()
+	size := len(r.buf)
+	end := r.end + int64(n)
+	if n > size {
+		p = p[n-size:]
+	}
+	pos := int((end - int64(len(p))) % int64(size))
+	c := copy(r.buf[pos:], p)
+	copy(r.buf, p[c:])
+	r.end = end
+	if r.start < end-int64(size) {
+		r.start = end - int64(size)
+	}
+	if r.waiting {
+		close(r.changed)
+		r.changed = make(chan struct{})
+		r.waiting = false
+	}
+	r.mu.Unlock()
+	return n, nil
+}
+
+// End returns the absolute offset after the newest byte.
+func (r *Ring) End() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.end
+}
+
+// Start returns the oldest absolute offset still held.
+func (r *Ring) Start() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.start
+}
+
+// Reset drops the held bytes (a cleared log); offsets keep increasing.
+func (r *Ring) Reset() {
+	r.mu.Lock()
+	r.start = r.end
+	r.mu.Unlock()
+}
+
+// ReadAt returns up to max bytes (max ≤ 0: all held) from absolute offset
+// off and the offset following them. truncated is true when off had already
+// fallen out of the window; reading then starts at the oldest byte held.
+// An offset beyond End yields no data and next = off.
+func (r *Ring) ReadAt(off int64, max int) (data []byte, next int64, truncated bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if off < r.start {
+		off, truncated = r.start, true
+	}
+	if off >= r.end {
+		return nil, off, truncated
+	}
+	n := r.end - off
+	if max > 0 && int64(max) < n {
+		n = int64(max)
+	}
+	data = make([]byte, n)
+	size := int64(len(r.buf))
+	pos := int(off % size)
+	c := copy(data, r.buf[pos:])
+	copy(data[c:], r.buf)
+	return data, off + n, truncated
+}
+
+// Wait returns nil once End() > off, or ctx's error. Writers wake waiters
+// with a broadcast; nothing polls.
+func (r *Ring) Wait(ctx context.Context, off int64) error {
+	for {
+		r.mu.Lock()
+		if r.end > off {
+			r.mu.Unlock()
+			return nil
+		}
+		ch := r.changed
+		r.waiting = true
+		r.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
