@@ -1,0 +1,163 @@
+package spawn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Exit is one reaped child.
+type Exit struct {
+	Pid    int
+	Status syscall.WaitStatus
+	Rusage syscall.Rusage
+	Known  bool // false for pids not started by Spawn (orphaned grandchildren)
+}
+
+// safetyPoll bounds how long a child can stay a zombie if a SIGCHLD is ever
+// lost; the original reaps on every 1 s loop pass regardless of signals.
+const safetyPoll = time.Second
+
+// Reaper is the only caller of wait4 in the process. Spawn registers pids
+// under mu, held across the fork; reap holds mu around each wait4, so a
+// child that exits at once is always recognised as ours.
+type Reaper struct {
+	mu    sync.Mutex
+	known map[int]struct{}
+
+	qmu   sync.Mutex
+	queue []Exit
+	wake  chan struct{} // cap 1: queue became non-empty
+	exits chan Exit
+}
+
+// NewReaper makes the process a child subreaper (unless it is PID 1, which
+// already is one), so double-forked grandchildren come back to it, and
+// marks every inherited descriptor above stderr close-on-exec so children
+// started directly never inherit them.
+func NewReaper() (*Reaper, error) {
+	if os.Getpid() != 1 {
+		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+			return nil, fmt.Errorf("prctl(PR_SET_CHILD_SUBREAPER): %w", err)
+		}
+	}
+	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil && !errors.Is(err, unix.ENOSYS) {
+		return nil, fmt.Errorf("marking inherited descriptors close-on-exec: %w", err)
+	}
+	return &Reaper{
+		known: make(map[int]struct{}),
+		wake:  make(chan struct{}, 1),
+		exits: make(chan Exit),
+	}, nil
+}
+
+// Exits delivers every reaped child in reaping order. The reaper queues
+// without bound, so a slow consumer never delays reaping. The channel is
+// closed when Run returns; exits still queued then are dropped.
+func (r *Reaper) Exits() <-chan Exit { return r.exits }
+
+// Run reaps until ctx is done; call it once. Children that exited before Run started
+// (their SIGCHLD predates signal.Notify) are reaped by the first pass.
+func (r *Reaper) Run(ctx context.Context) {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGCHLD)
+	defer signal.Stop(sigs)
+
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		r.forward(ctx)
+	}()
+	defer func() {
+		wg.Wait()
+		close(r.exits)
+	}()
+
+	tick := time.NewTicker(safetyPoll)
+	defer tick.Stop()
+	for {
+		r.reapAll()
+		select {
+		case <-ctx.Done():
+			return
+		case <-sigs:
+		case <-tick.C:
+		}
+	}
+}
+
+// reapAll collects every exited child; one SIGCHLD may stand for many.
+func (r *Reaper) reapAll() {
+	for {
+		var e Exit
+		r.mu.Lock()
+		pid, err := syscall.Wait4(-1, &e.Status, syscall.WNOHANG, &e.Rusage)
+		if pid > 0 {
+			_, e.Known = r.known[pid]
+			delete(r.known, pid)
+		}
+		r.mu.Unlock()
+		if errors.Is(err, syscall.EINTR) {
+			continue
+		}
+		if pid <= 0 || err != nil { // 0: none exited yet; ECHILD: no children
+			return
+		}
+		e.Pid = pid
+		r.qmu.Lock()
+		r.queue = append(r.queue, e)
+		r.qmu.Unlock()
+		select {
+		case r.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// forward moves queued exits to the consumer.
+func (r *Reaper) forward(ctx context.Context) {
+	for {
+		r.qmu.Lock()
+		batch := r.queue
+		r.queue = nil
+		r.qmu.Unlock()
+		for _, e := range batch {
+			select {
+			case r.exits <- e:
+			case <-ctx.Done():
+				return
+			}
+		}
+		select {
+		case <-r.wake:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// Kill sends sig to pid, or to its process group when group is set (every
+// child leads its own group). ESRCH is returned wrapped (errors.Is works);
+// whether it matters is the caller's call.
+func Kill(pid int, sig syscall.Signal, group bool) error {
+	if pid <= 0 {
+		// kill(0) or kill(-1) would hit supervisord's group or everything.
+		return fmt.Errorf("refusing to signal pid %d: %w", pid, syscall.EINVAL)
+	}
+	target := pid
+	if group {
+		target = -pid
+	}
+	if err := unix.Kill(target, sig); err != nil {
+		return fmt.Errorf("kill(%d, %d): %w", target, int(sig), err)
+	}
+	return nil
+}
