@@ -1,0 +1,146 @@
+package config
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// ConfigInfo is one entry of supervisor.getAllConfigInfo (SPEC §5.3). Fields
+// the original reports as None hold "none" and AUTO log files hold "auto";
+// callers fill InUse (whether the group is active).
+type ConfigInfo struct {
+	Autostart             bool
+	Command               string
+	Directory             string // "none" when unset
+	Exitcodes             []int
+	Group                 string
+	GroupPrio             int
+	InUse                 bool
+	Killasgroup           bool
+	Name                  string
+	ProcessPrio           int
+	RedirectStderr        bool
+	Serverurl             string // "none" for AUTO
+	Startretries          int
+	Startsecs             int
+	StdoutCaptureMaxbytes int64
+	StdoutEventsEnabled   bool
+	StdoutLogfile         string // path, "auto" or "none"
+	StdoutLogfileBackups  int
+	StdoutLogfileMaxbytes int64
+	StdoutSyslog          bool
+	StderrCaptureMaxbytes int64
+	StderrEventsEnabled   bool
+	StderrLogfile         string
+	StderrLogfileBackups  int
+	StderrLogfileMaxbytes int64
+	StderrSyslog          bool
+	Stopsignal            int
+	Stopwaitsecs          int
+	UID                   any // int, or "none"
+}
+
+func (l LogConfig) infoName() string {
+	switch {
+	case l.Auto:
+		return "auto"
+	case l.File == "":
+		return "none"
+	}
+	return l.File
+}
+
+// ConfigInfo lists every process of the config sorted by process name, as
+// getAllConfigInfo does (InUse left false).
+func (c *Config) ConfigInfo() []ConfigInfo {
+	var out []ConfigInfo
+	for _, g := range c.Groups {
+		for _, p := range g.Processes {
+			ci := ConfigInfo{
+				Autostart: p.Autostart, Command: p.Command, Directory: p.Directory,
+				Exitcodes: p.Exitcodes, Group: g.Name, GroupPrio: g.Priority,
+				Killasgroup: p.Killasgroup, Name: p.Name, ProcessPrio: p.Priority,
+				RedirectStderr: p.RedirectStderr, Serverurl: p.Serverurl,
+				Startretries: p.Startretries, Startsecs: p.Startsecs,
+				StdoutCaptureMaxbytes: p.Stdout.CaptureMaxBytes, StdoutEventsEnabled: p.Stdout.EventsEnabled,
+				StdoutLogfile: p.Stdout.infoName(), StdoutLogfileBackups: p.Stdout.Backups,
+				StdoutLogfileMaxbytes: p.Stdout.MaxBytes, StdoutSyslog: p.Stdout.Syslog,
+				StderrCaptureMaxbytes: p.Stderr.CaptureMaxBytes, StderrEventsEnabled: p.Stderr.EventsEnabled,
+				StderrLogfile: p.Stderr.infoName(), StderrLogfileBackups: p.Stderr.Backups,
+				StderrLogfileMaxbytes: p.Stderr.MaxBytes, StderrSyslog: p.Stderr.Syslog,
+				Stopsignal: int(p.Stopsignal), Stopwaitsecs: p.Stopwaitsecs, UID: p.UID,
+			}
+			if ci.Directory == "" {
+				ci.Directory = "none"
+			}
+			if ci.Serverurl == "AUTO" {
+				ci.Serverurl = "none"
+			}
+			if p.UID < 0 {
+				ci.UID = "none"
+			}
+			out = append(out, ci)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Describe writes a human-readable summary of every resolved process, for
+// supervisord --check-config.
+func (c *Config) Describe(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "config: %s\n", c.Path)
+	for _, g := range c.Groups {
+		kind := map[GroupKind]string{ProgramGroup: "group", EventListenerPool: "eventlistener pool", FCGIGroup: "fcgi group"}[g.Kind]
+		fmt.Fprintf(&b, "%s %s (priority %d)\n", kind, g.Name, g.Priority)
+		for _, p := range g.Processes {
+			dir := p.Directory
+			if dir == "" {
+				dir = "(inherited)"
+			}
+			stdout, stderr := describeLog(p.Stdout), describeLog(p.Stderr)
+			if p.RedirectStderr {
+				stderr = "(redirected to stdout)"
+			}
+			fmt.Fprintf(&b, "  %s\n", namespec(g.Name, p.Name))
+			fmt.Fprintf(&b, "    command:     %s\n", p.Command)
+			fmt.Fprintf(&b, "    directory:   %s\n", dir)
+			fmt.Fprintf(&b, "    stdout log:  %s\n", stdout)
+			fmt.Fprintf(&b, "    stderr log:  %s\n", stderr)
+			fmt.Fprintf(&b, "    autostart:   %t\n", p.Autostart)
+			fmt.Fprintf(&b, "    autorestart: %s\n", p.Autorestart)
+		}
+	}
+	for _, m := range c.Messages {
+		level := "WARN"
+		if m.Level == MessageInfo {
+			level = "INFO"
+		}
+		fmt.Fprintf(&b, "%s %s\n", level, m.Text)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func describeLog(l LogConfig) string {
+	s := l.infoName()
+	if l.Auto {
+		s = "AUTO (in childlogdir)"
+	} else if s == "none" {
+		s = "NONE"
+	}
+	if l.Syslog {
+		s += " + syslog"
+	}
+	return s
+}
+
+func namespec(group, name string) string {
+	if group == name {
+		return name
+	}
+	return group + ":" + name
+}

@@ -1,0 +1,384 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"unicode"
+
+	"github.com/gosupervisor/gosupervisor/pkg/pyfmt"
+	"github.com/gosupervisor/gosupervisor/pkg/sig"
+)
+
+// The value converters below mirror supervisor.datatypes, error texts
+// included. They are exported where the command line needs the same checks
+// (supervisord -e/-m/-y/... report "invalid value for -e 'foo': <text>").
+
+// pyIsSpace is Python's str.isspace() for one rune.
+func pyIsSpace(r rune) bool {
+	return unicode.IsSpace(r) || r >= 0x1c && r <= 0x1f
+}
+
+func pyStrip(s string) string { return strings.TrimFunc(s, pyIsSpace) }
+
+// pyInt is Python's int(s) for base 10 or 8: surrounding whitespace, a sign,
+// single underscores between digits; base 8 also takes a 0o prefix.
+func pyInt(s string, base int) (int64, bool) {
+	t := pyStrip(s)
+	neg := false
+	if t != "" && (t[0] == '+' || t[0] == '-') {
+		neg = t[0] == '-'
+		t = t[1:]
+	}
+	if base == 8 && len(t) > 2 && t[0] == '0' && (t[1] == 'o' || t[1] == 'O') {
+		t = strings.TrimPrefix(t[2:], "_")
+	}
+	if t == "" || t[0] == '_' || t[len(t)-1] == '_' || strings.Contains(t, "__") {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(strings.ReplaceAll(t, "_", ""), base, 64)
+	if err != nil {
+		return 0, false
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// ParseInt is supervisor's integer(): Python int() with its error text.
+func ParseInt(s string) (int, error) {
+	n, ok := pyInt(s, 10)
+	if !ok {
+		return 0, fmt.Errorf("invalid literal for int() with base 10: %s", pyfmt.Repr(s))
+	}
+	return int(n), nil
+}
+
+// ParseBool is supervisor's boolean().
+func ParseBool(s string) (bool, error) {
+	switch strings.ToLower(s) {
+	case "yes", "true", "on", "1":
+		return true, nil
+	case "no", "false", "off", "0":
+		return false, nil
+	}
+	return false, fmt.Errorf("not a valid boolean value: %s", pyfmt.Repr(s))
+}
+
+// ParseByteSize is supervisor's byte_size(): an int with an optional
+// kb/mb/gb suffix (case-insensitive).
+func ParseByteSize(s string) (int64, error) {
+	v := strings.ToLower(s)
+	mult := int64(1)
+	for _, suf := range []struct {
+		s string
+		m int64
+	}{{"kb", 1024}, {"mb", 1024 * 1024}, {"gb", 1024 * 1024 * 1024}} {
+		if strings.HasSuffix(v, suf.s) {
+			v, mult = v[:len(v)-2], suf.m
+			break
+		}
+	}
+	n, ok := pyInt(v, 10)
+	if !ok {
+		return 0, fmt.Errorf("invalid literal for int() with base 10: %s", pyfmt.Repr(v))
+	}
+	return n * mult, nil
+}
+
+// ParseOctal is supervisor's octal_type().
+func ParseOctal(s string) (int, error) {
+	n, ok := pyInt(s, 8)
+	if !ok {
+		return 0, fmt.Errorf("%s can not be converted to an octal type", s)
+	}
+	return int(n), nil
+}
+
+// LogLevel is a level of the original's logger (loggers.LevelsByName).
+type LogLevel int
+
+// The original's levels, most severe first.
+const (
+	LevelCritical LogLevel = 50
+	LevelError    LogLevel = 40
+	LevelWarn     LogLevel = 30
+	LevelInfo     LogLevel = 20
+	LevelDebug    LogLevel = 10
+	LevelTrace    LogLevel = 5
+	LevelBlather  LogLevel = 3
+)
+
+var levelDescriptions = map[string]LogLevel{
+	"critical": LevelCritical, "error": LevelError, "warn": LevelWarn, "info": LevelInfo,
+	"debug": LevelDebug, "trace": LevelTrace, "blather": LevelBlather,
+}
+
+// String is the name the original prints in log lines (CRIT, ERRO, ...).
+func (l LogLevel) String() string {
+	switch l {
+	case LevelCritical:
+		return "CRIT"
+	case LevelError:
+		return "ERRO"
+	case LevelWarn:
+		return "WARN"
+	case LevelInfo:
+		return "INFO"
+	case LevelDebug:
+		return "DEBG"
+	case LevelTrace:
+		return "TRAC"
+	case LevelBlather:
+		return "BLAT"
+	}
+	return fmt.Sprintf("LEVEL%d", int(l))
+}
+
+// ParseLogLevel is supervisor's logging_level() ("warning" is not accepted).
+func ParseLogLevel(s string) (LogLevel, error) {
+	if l, ok := levelDescriptions[strings.ToLower(s)]; ok {
+		return l, nil
+	}
+	return 0, fmt.Errorf("bad logging level name %s", pyfmt.Repr(s))
+}
+
+// Autorestart is a program's autorestart policy.
+type Autorestart int
+
+// Autorestart policies.
+const (
+	AutorestartNever Autorestart = iota
+	AutorestartUnexpected
+	AutorestartAlways
+)
+
+func (a Autorestart) String() string {
+	return [...]string{"false", "unexpected", "true"}[a]
+}
+
+func parseAutorestart(s string) (Autorestart, error) {
+	v := strings.ToLower(s)
+	if b, err := ParseBool(v); err == nil {
+		if b {
+			return AutorestartAlways, nil
+		}
+		return AutorestartNever, nil
+	}
+	if v == "unexpected" {
+		return AutorestartUnexpected, nil
+	}
+	return 0, fmt.Errorf("invalid 'autorestart' value %s", pyfmt.Repr(v))
+}
+
+func parseExitcodes(s string) ([]int, error) {
+	if s == "" {
+		return []int{}, nil
+	}
+	var out []int
+	for _, part := range strings.Split(s, ",") {
+		n, ok := pyInt(part, 10)
+		if !ok || n < 0 || n > 255 {
+			return nil, fmt.Errorf("not a valid list of exit codes: %s", pyfmt.Repr(s))
+		}
+		out = append(out, int(n))
+	}
+	return out, nil
+}
+
+func parseSignal(s string) (syscall.Signal, error) { return sig.Parse(s) }
+
+// ValidName is supervisor's process_or_group_name(): trimmed, and no space,
+// colon or slash.
+func ValidName(name string) (string, error) {
+	s := pyStrip(name)
+	for _, c := range []string{" ", ":", "/"} {
+		if strings.Contains(s, c) {
+			return "", fmt.Errorf("Invalid name: %s because of character: %s", pyfmt.Repr(name), pyfmt.Repr(c))
+		}
+	}
+	return s, nil
+}
+
+// expandUser is os.path.expanduser for "~" and "~user" prefixes, with
+// supervisord's own $HOME.
+func expandUser(p string) string { return expandUserHome(p, os.Getenv("HOME")) }
+
+// expandUserHome is expandUser with $HOME given ("" = look the user up).
+func expandUserHome(p, envHome string) string {
+	if !strings.HasPrefix(p, "~") {
+		return p
+	}
+	i := strings.IndexByte(p, '/')
+	if i < 0 {
+		i = len(p)
+	}
+	var home string
+	if i == 1 {
+		home = envHome
+		if home == "" {
+			if u, err := user.Current(); err == nil {
+				home = u.HomeDir
+			}
+		}
+	} else if u, err := user.Lookup(p[1:i]); err == nil {
+		home = u.HomeDir
+	}
+	if home == "" {
+		return p
+	}
+	return strings.TrimSuffix(home, "/") + p[i:]
+}
+
+// ExistingDirectory is supervisor's existing_directory().
+func ExistingDirectory(v string) (string, error) { return existingDirectory(v, os.Getenv("HOME")) }
+
+func existingDirectory(v, home string) (string, error) {
+	nv := expandUserHome(v, home)
+	if st, err := os.Stat(nv); err == nil && st.IsDir() {
+		return nv, nil
+	}
+	return "", fmt.Errorf("%s is not an existing directory", v)
+}
+
+// ExistingDirpath is supervisor's existing_dirpath(): the file's directory
+// must exist (a bare file name is accepted as is).
+func ExistingDirpath(v string) (string, error) { return existingDirpath(v, os.Getenv("HOME")) }
+
+func existingDirpath(v, home string) (string, error) {
+	nv := expandUserHome(v, home)
+	dir := pyDirname(nv)
+	if dir == "" {
+		return nv, nil
+	}
+	if st, err := os.Stat(dir); err == nil && st.IsDir() {
+		return nv, nil
+	}
+	return "", fmt.Errorf("The directory named as part of the path %s does not exist", v)
+}
+
+// pyDirname is os.path.dirname: everything before the last slash, with
+// trailing slashes removed unless it is all slashes.
+func pyDirname(p string) string {
+	i := strings.LastIndexByte(p, '/') + 1
+	head := p[:i]
+	if head != "" && strings.Trim(head, "/") != "" {
+		head = strings.TrimRight(head, "/")
+	}
+	return head
+}
+
+// NormalizePath is supervisor's normalize_path(): expanduser, abspath, normpath.
+func NormalizePath(v string) string { return normalizePath(v, os.Getenv("HOME")) }
+
+func normalizePath(v, home string) string {
+	p := expandUserHome(v, home)
+	if !filepath.IsAbs(p) {
+		if wd, err := os.Getwd(); err == nil {
+			p = filepath.Join(wd, p)
+		}
+	}
+	p = filepath.Clean(p)
+	// normpath keeps a leading double slash (POSIX allows it to mean something else).
+	if strings.HasPrefix(v, "//") && !strings.HasPrefix(v, "///") {
+		p = "/" + p
+	}
+	return p
+}
+
+// LookupUID is supervisor's name_to_uid(): a user name or a numeric id that exists.
+func LookupUID(name string) (int, error) {
+	if n, ok := pyInt(name, 10); ok {
+		if _, err := user.LookupId(strconv.FormatInt(n, 10)); err != nil {
+			return 0, fmt.Errorf("Invalid user id %s", name)
+		}
+		return int(n), nil
+	}
+	u, err := user.Lookup(name)
+	if err != nil {
+		return 0, fmt.Errorf("Invalid user name %s", name)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	return uid, nil
+}
+
+// lookupGID is supervisor's name_to_gid().
+func lookupGID(name string) (int, error) {
+	if n, ok := pyInt(name, 10); ok {
+		if _, err := user.LookupGroupId(strconv.FormatInt(n, 10)); err != nil {
+			return 0, fmt.Errorf("Invalid group id %s", name)
+		}
+		return int(n), nil
+	}
+	g, err := user.LookupGroup(name)
+	if err != nil {
+		return 0, fmt.Errorf("Invalid group name %s", name)
+	}
+	gid, _ := strconv.Atoi(g.Gid)
+	return gid, nil
+}
+
+// GIDForUID is supervisor's gid_for_uid(): the user's primary group.
+func GIDForUID(uid int) (int, error) {
+	u, err := user.LookupId(strconv.Itoa(uid))
+	if err != nil {
+		return 0, fmt.Errorf("Invalid user id %d", uid)
+	}
+	gid, _ := strconv.Atoi(u.Gid)
+	return gid, nil
+}
+
+// parseUserGroup is colon_separated_user_group(): "user[:group]" → uid, gid (-1 if absent).
+func parseUserGroup(arg string) (uid, gid int, err error) {
+	name, group, hasGroup := strings.Cut(arg, ":")
+	uid, err = LookupUID(name)
+	gid = -1
+	if err == nil && hasGroup {
+		gid, err = lookupGID(group)
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("Invalid user:group definition %s", arg)
+	}
+	return uid, gid, nil
+}
+
+func portNumber(s string) (int, error) {
+	n, err := ParseInt(s)
+	if err != nil {
+		return 0, err
+	}
+	if n < 1 {
+		return 0, fmt.Errorf("%d is below lower bound (1)", n)
+	}
+	if n > 0xffff {
+		return 0, fmt.Errorf("%d is above upper bound (65535)", n)
+	}
+	return n, nil
+}
+
+// parseInetAddress is inet_address(): "port", "host:port", "*:port", ":port".
+func parseInetAddress(s string) (host string, port int, err error) {
+	if i := strings.LastIndexByte(s, ':'); i >= 0 {
+		host, p := s[:i], s[i+1:]
+		if p == "" {
+			return "", 0, fmt.Errorf("no port number specified in %s", pyfmt.Repr(p))
+		}
+		if port, err = portNumber(p); err != nil {
+			return "", 0, err
+		}
+		host = strings.ToLower(host)
+		if host == "*" {
+			host = ""
+		}
+		return host, port, nil
+	}
+	if port, err = portNumber(s); err != nil {
+		return "", 0, fmt.Errorf("not a valid port number: %s ", pyfmt.Repr(s))
+	}
+	return "", port, nil
+}

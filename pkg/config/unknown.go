@@ -1,0 +1,78 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+var (
+	supervisordKeys = []string{"minfds", "minprocs", "directory", "user", "umask", "logfile",
+		"logfile_maxbytes", "logfile_backups", "loglevel", "pidfile", "identifier", "nodaemon",
+		"silent", "childlogdir", "nocleanup", "strip_ansi", "environment"}
+	programKeys = []string{"command", "process_name", "numprocs", "numprocs_start", "priority",
+		"autostart", "startsecs", "startretries", "autorestart", "exitcodes", "stopsignal",
+		"stopwaitsecs", "stopasgroup", "killasgroup", "user", "redirect_stderr", "environment",
+		"directory", "umask", "serverurl",
+		"stdout_logfile", "stdout_logfile_maxbytes", "stdout_logfile_backups", "stdout_capture_maxbytes",
+		"stdout_events_enabled", "stdout_syslog",
+		"stderr_logfile", "stderr_logfile_maxbytes", "stderr_logfile_backups", "stderr_capture_maxbytes",
+		"stderr_events_enabled", "stderr_syslog"}
+	sectionKeys = map[string][]string{
+		"supervisord":      supervisordKeys,
+		"program":          programKeys,
+		"eventlistener":    append(slices.Clone(programKeys), "events", "buffer_size", "result_handler"),
+		"fcgi-program":     append(slices.Clone(programKeys), "socket", "socket_backlog", "socket_owner", "socket_mode"),
+		"group":            {"programs", "priority"},
+		"include":          {"files"},
+		"unix_http_server": {"file", "chmod", "chown", "username", "password"},
+		"inet_http_server": {"port", "username", "password"},
+		"supervisorctl":    {"serverurl", "username", "password", "prompt", "history_file"},
+	}
+)
+
+// sectionKind maps a section name to the key list that applies to it;
+// ok=false for sections the original ignores altogether.
+func sectionKind(sec string) (kind string, ok bool) {
+	switch {
+	case sec == "supervisord", sec == "include", sec == "supervisorctl":
+		return sec, true
+	case strings.HasPrefix(sec, "unix_http_server"):
+		return "unix_http_server", true
+	case strings.HasPrefix(sec, "inet_http_server"):
+		return "inet_http_server", true
+	case strings.HasPrefix(sec, "rpcinterface:"), strings.HasPrefix(sec, "ctlplugin:"):
+		return "", true // any key is a factory argument
+	}
+	for _, prefix := range []string{"program", "eventlistener", "fcgi-program", "group"} {
+		if strings.HasPrefix(sec, prefix+":") {
+			return prefix, true
+		}
+	}
+	return "", false
+}
+
+// unknownKeys adds our own warnings (not the original's): keys and sections
+// the original silently ignores, which are nearly always typos.
+func (l *loader) unknownKeys() {
+	for _, sec := range l.p.sections() {
+		where := ""
+		if f, ok := l.p.sectionFile[sec]; ok {
+			where = fmt.Sprintf(" (file: '%s')", f)
+		}
+		kind, ok := sectionKind(sec)
+		if !ok {
+			l.extra = append(l.extra, fmt.Sprintf("Ignored unknown section [%s]%s", sec, where))
+			continue
+		}
+		known := sectionKeys[kind]
+		if known == nil {
+			continue
+		}
+		for _, k := range l.p.ownKeys[sec] {
+			if !slices.Contains(known, k) {
+				l.extra = append(l.extra, fmt.Sprintf("Ignored unknown key '%s' in section [%s]%s", k, sec, where))
+			}
+		}
+	}
+}
