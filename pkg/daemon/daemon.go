@@ -1,0 +1,360 @@
+// Package daemon is supervisord's start-up and lifetime: command line,
+// config, privileges and rlimits, the main log, daemonizing, the pidfile,
+// signals, and the restart loop around the engine.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gosupervisor/gosupervisor/pkg/config"
+	"github.com/gosupervisor/gosupervisor/pkg/mainlog"
+	"github.com/gosupervisor/gosupervisor/pkg/process"
+	"github.com/gosupervisor/gosupervisor/pkg/spawn"
+	"github.com/gosupervisor/gosupervisor/pkg/supervisor"
+	"github.com/gosupervisor/gosupervisor/pkg/version"
+)
+
+// HTTP is a running set of HTTP servers ([unix_http_server], [inet_http_server]).
+type HTTP interface {
+	// Close stops serving and removes the unix socket files.
+	Close() error
+}
+
+// HTTPFactory binds and starts the configured HTTP servers. A bind error
+// must carry the original's message text (it is printed after "Error: ").
+type HTTPFactory func(cfg *config.Config, sup *supervisor.Supervisor, log *mainlog.Logger) (HTTP, error)
+
+// Deps are the parts of the daemon that live in other packages.
+type Deps struct {
+	HTTP HTTPFactory // nil = no HTTP servers
+}
+
+// readyFDEnv names the inherited descriptor on which a daemonized child
+// reports the outcome of its start-up to the parent waiting on the terminal.
+const readyFDEnv = "GOSUPERVISOR_READY_FD"
+
+// Main runs supervisord with the given arguments (argv[0] first) and
+// returns the process exit status.
+func Main(argv []string, stdout, stderr io.Writer, deps Deps) int {
+	prog := argv[0]
+	opts, err := ParseArgs(argv[1:])
+	if err != nil {
+		return usage(stderr, prog, err.Error())
+	}
+	switch {
+	case opts.Help:
+		fmt.Fprint(stdout, usageText(prog))
+		return 0
+	case opts.Version:
+		fmt.Fprintln(stdout, version.Version)
+		return 0
+	}
+	ready := readyPipe()
+	path := opts.ConfigPath
+	if path == "" {
+		if path, err = config.FindConfig(prog); err != nil {
+			return ready.fail(usage(stderr, prog, err.Error()), err.Error())
+		}
+	}
+	environ := os.Environ()
+	loadOpts := config.Options{Env: environ, Overrides: &opts.Overrides}
+	cfg, err := config.Load(path, loadOpts)
+	if err != nil {
+		return ready.fail(usage(stderr, prog, err.Error()), err.Error())
+	}
+	if opts.CheckConfig {
+		describe(stdout, cfg)
+		return 0
+	}
+	if !cfg.Supervisord.Nodaemon && ready == nil {
+		return daemonize(argv, cfg, stderr)
+	}
+	d := &daemon{prog: prog, stdout: stdout, stderr: stderr, deps: deps, loadOpts: loadOpts, environ: environ, ready: ready}
+	return d.run(cfg)
+}
+
+func usage(stderr io.Writer, prog, msg string) int {
+	fmt.Fprintf(stderr, "Error: %s\nFor help, use %s -h\n", msg, prog)
+	return 2
+}
+
+type daemon struct {
+	prog           string
+	stdout, stderr io.Writer
+	deps           Deps
+	loadOpts       config.Options
+	environ        []string
+	ready          *readyReporter
+}
+
+// run is the original's start-up sequence and main loop, repeated for each
+// restart (SIGHUP, restart()).
+func (d *daemon) run(cfg *config.Config) int {
+	var criticals []string
+	if err := dropPrivileges(cfg); err != nil {
+		return d.ready.fail(usage(d.stderr, d.prog, err.Error()), err.Error())
+	} else if os.Geteuid() == 0 && cfg.Supervisord.User == "" {
+		criticals = append(criticals, "Supervisor is running as root.  Privileges were not dropped because no user is specified in the config file.  If you intend to run as root, you can set user=root in the config file to avoid this message.")
+	}
+	if err := raiseLimits(cfg); err != nil {
+		return d.ready.fail(usage(d.stderr, d.prog, err.Error()), err.Error())
+	}
+	reaper, err := spawn.NewReaper()
+	if err != nil {
+		return d.ready.fail(usage(d.stderr, d.prog, err.Error()), err.Error())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go reaper.Run(ctx)
+
+	signals := make(chan os.Signal, 16)
+	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGUSR2)
+	defer signal.Stop(signals)
+
+	first := true
+	for {
+		log, err := d.openLog(cfg)
+		if err != nil {
+			return d.ready.fail(usage(d.stderr, d.prog, err.Error()), err.Error())
+		}
+		for _, msg := range criticals {
+			log.Crit(msg)
+		}
+		for _, m := range cfg.Messages {
+			if m.Level == config.MessageWarn {
+				log.Warn(m.Text)
+			}
+		}
+		for _, m := range cfg.Messages {
+			if m.Level == config.MessageInfo {
+				log.Info(m.Text)
+			}
+		}
+		if !cfg.Supervisord.Nocleanup {
+			cleanupAutoLogs(cfg, log)
+		}
+		sup, err := supervisor.New(supervisor.Options{
+			Config: cfg, LoadOptions: d.loadOpts, Log: levelLogger{log}, Reaper: reaper,
+			Environ: d.environ, MainLogPath: log.Path(), ReopenMainLog: log.Reopen,
+			ClearMainLog: func() error {
+				err := log.Clear()
+				log.Info("reopening log file")
+				return err
+			},
+			Version: version.Version,
+		})
+		if err != nil {
+			log.Close()
+			return d.ready.fail(usage(d.stderr, d.prog, err.Error()), err.Error())
+		}
+		var http HTTP
+		if d.deps.HTTP != nil {
+			if http, err = d.deps.HTTP(cfg, sup, log); err != nil {
+				log.Close()
+				return d.ready.fail(usage(d.stderr, d.prog, err.Error()), err.Error())
+			}
+		}
+		if first {
+			if err := writePidfile(cfg.Supervisord.Pidfile); err != nil {
+				log.Crit(err.Error())
+			}
+			d.ready.ok()
+			first = false
+		}
+		log.Info(fmt.Sprintf("supervisord started with pid %d", os.Getpid()))
+
+		runErr := d.loop(sup, signals)
+		if http != nil {
+			_ = http.Close()
+		}
+		var restart *supervisor.RestartRequest
+		if errors.As(runErr, &restart) {
+			log.Close()
+			cfg = restart.Config
+			continue
+		}
+		os.Remove(cfg.Supervisord.Pidfile)
+		log.Close()
+		return 0
+	}
+}
+
+// loop runs the engine and turns signals into its requests.
+func (d *daemon) loop(sup *supervisor.Supervisor, signals <-chan os.Signal) error {
+	errc := make(chan error, 1)
+	go func() { errc <- sup.Run(context.Background()) }()
+	for {
+		select {
+		case err := <-errc:
+			return err
+		case sg := <-signals:
+			switch sg {
+			case syscall.SIGHUP:
+				go sup.HUP()
+			case syscall.SIGUSR2:
+				go sup.ReopenLogs()
+			default:
+				go sup.Terminate(signalName(sg))
+			}
+		}
+	}
+}
+
+func signalName(sg os.Signal) string {
+	switch sg {
+	case syscall.SIGINT:
+		return "SIGINT"
+	case syscall.SIGQUIT:
+		return "SIGQUIT"
+	}
+	return "SIGTERM"
+}
+
+func (d *daemon) openLog(cfg *config.Config) (*mainlog.Logger, error) {
+	sd := cfg.Supervisord
+	opt := mainlog.Options{
+		Path: sd.Logfile, MaxBytes: sd.LogfileMaxbytes, Backups: sd.LogfileBackups,
+		Level: zapLevel(sd.Loglevel), RingSize: 64 << 10,
+	}
+	if sd.Nodaemon && !sd.Silent {
+		opt.Stdout = d.stdout
+	}
+	log, err := mainlog.New(opt)
+	if err != nil {
+		return nil, fmt.Errorf("opening log file %s: %w", sd.Logfile, err)
+	}
+	return log, nil
+}
+
+// zapLevel maps the original's numeric levels onto the main log's.
+func zapLevel(l config.LogLevel) mainlog.Level {
+	switch {
+	case l >= config.LevelCritical:
+		return mainlog.Crit
+	case l >= config.LevelError:
+		return mainlog.Error
+	case l >= config.LevelWarn:
+		return mainlog.Warn
+	case l >= config.LevelInfo:
+		return mainlog.Info
+	case l >= config.LevelDebug:
+		return mainlog.Debug
+	case l >= config.LevelTrace:
+		return mainlog.Trace
+	}
+	return mainlog.Blather
+}
+
+// levelLogger adapts the main log to the engine's Logger.
+type levelLogger struct{ l *mainlog.Logger }
+
+func (a levelLogger) Log(level process.Level, msg string) {
+	a.l.Log(zapLevel(config.LogLevel(level)), msg)
+}
+
+func (a levelLogger) Enabled(level process.Level) bool {
+	return a.l.Enabled(zapLevel(config.LogLevel(level)))
+}
+
+// dropPrivileges is the original's set_uid_or_exit for [supervisord] user.
+func dropPrivileges(cfg *config.Config) error {
+	sd := cfg.Supervisord
+	if sd.User == "" || sd.UID < 0 {
+		return nil
+	}
+	if os.Getuid() == sd.UID {
+		return nil
+	}
+	if os.Getuid() != 0 {
+		return errors.New("Can't drop privilege as nonroot user")
+	}
+	groups := []int{sd.GID}
+	if err := unix.Setgroups(groups); err != nil {
+		return fmt.Errorf("Could not set groups of effective user: %w", err)
+	}
+	if err := unix.Setgid(sd.GID); err != nil {
+		return fmt.Errorf("Could not set group id of effective user: %w", err)
+	}
+	if err := unix.Setuid(sd.UID); err != nil {
+		return fmt.Errorf("Could not set user id of effective user: %w", err)
+	}
+	return nil
+}
+
+// raiseLimits is the original's set_rlimits_or_exit: raise the soft (and if
+// needed the hard) RLIMIT_NOFILE/NPROC to minfds/minprocs.
+func raiseLimits(cfg *config.Config) error {
+	limits := []struct {
+		res  int
+		min  int
+		name string
+	}{
+		{unix.RLIMIT_NOFILE, cfg.Supervisord.Minfds, "minfds"},
+		{unix.RLIMIT_NPROC, cfg.Supervisord.Minprocs, "minprocs"},
+	}
+	for _, l := range limits {
+		var rl unix.Rlimit
+		if err := unix.Getrlimit(l.res, &rl); err != nil {
+			continue
+		}
+		want := uint64(l.min)
+		if rl.Cur == unix.RLIM_INFINITY || rl.Cur >= want {
+			continue
+		}
+		nl := unix.Rlimit{Cur: want, Max: rl.Max}
+		if rl.Max != unix.RLIM_INFINITY && rl.Max < want {
+			nl.Max = want
+		}
+		if err := unix.Setrlimit(l.res, &nl); err != nil {
+			return fmt.Errorf("The %s limit could not be raised to %d (soft %d, hard %d): %v. To fix this, either run supervisord as root, or lower the %s value in the config file", l.name, l.min, rl.Cur, rl.Max, err, l.name)
+		}
+	}
+	return nil
+}
+
+// cleanupAutoLogs deletes old AUTO child logs of this identifier, as the
+// original does at every start (unless nocleanup).
+func cleanupAutoLogs(cfg *config.Config, log *mainlog.Logger) {
+	dir := cfg.Supervisord.Childlogdir
+	pattern, err := regexp.Compile(`^.+?---` + regexp.QuoteMeta(cfg.Supervisord.Identifier) + `-\S+\.log\.?\d{0,4}$`)
+	if err != nil {
+		return
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if pattern.MatchString(e.Name()) {
+			path := filepath.Join(dir, e.Name())
+			if err := os.Remove(path); err != nil {
+				log.Warn(fmt.Sprintf("Failed to clean up %s", pyRepr(path)))
+			}
+		}
+	}
+}
+
+func pyRepr(s string) string { return "'" + strings.ReplaceAll(s, "'", `\'`) + "'" }
+
+// writePidfile writes "<pid>\n" (the original logs, not fails, on error).
+func writePidfile(path string) error {
+	if path == "" {
+		return nil
+	}
+	if err := os.WriteFile(path, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+		return fmt.Errorf("could not write pidfile %s", path)
+	}
+	return nil
+}

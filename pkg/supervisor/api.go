@@ -1,0 +1,501 @@
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"syscall"
+	"time"
+
+	"github.com/gosupervisor/gosupervisor/pkg/config"
+	"github.com/gosupervisor/gosupervisor/pkg/fault"
+	"github.com/gosupervisor/gosupervisor/pkg/process"
+	"github.com/gosupervisor/gosupervisor/pkg/rpc"
+	"github.com/gosupervisor/gosupervisor/pkg/spawn"
+)
+
+// The engine is the RPC namespaces' backend.
+var _ rpc.Backend = (*Supervisor)(nil)
+
+// stopReportEvery is how often a waiting stop logs "waiting for X to stop".
+const stopReportEvery = 2 * time.Second
+
+func (s *Supervisor) State() (int, string) {
+	m := s.Mood()
+	return int(m), m.String()
+}
+
+func (s *Supervisor) Identification() string {
+	var id string
+	s.call(func() { id = s.cfg.Supervisord.Identifier })
+	return id
+}
+
+func (s *Supervisor) PID() int { return s.pid }
+
+// Version is our own version string (getSupervisorVersion).
+func (s *Supervisor) Version() string { return s.opts.Version }
+
+func (s *Supervisor) MainLogPath() string { return s.opts.MainLogPath }
+
+func (s *Supervisor) ClearMainLog() error {
+	if s.opts.MainLogPath == "" || s.opts.ClearMainLog == nil {
+		return fault.New(fault.NoFile, "")
+	}
+	if _, err := os.Stat(s.opts.MainLogPath); err != nil {
+		return fault.New(fault.NoFile, "")
+	}
+	if err := s.opts.ClearMainLog(); err != nil {
+		return fault.New(fault.Failed, "")
+	}
+	return nil
+}
+
+// ReopenLogs is SIGUSR2: reopen the main log and every child log.
+func (s *Supervisor) ReopenLogs() {
+	s.call(func() {
+		s.log.Log(process.LevelInfo, "received SIGUSR2 indicating log reopen request")
+		s.log.Log(process.LevelInfo, "supervisord logreopen")
+		if s.opts.ReopenMainLog != nil {
+			if err := s.opts.ReopenMainLog(); err != nil {
+				s.log.Log(process.LevelError, fmt.Sprintf("reopening main log: %v", err))
+			}
+		}
+		for _, g := range s.order {
+			for _, p := range g.procs {
+				for _, o := range []*output{p.stdout, p.stderr} {
+					if rot := o.current(); rot != nil {
+						if err := rot.Reopen(); err != nil {
+							s.log.Log(process.LevelWarn, fmt.Sprintf("reopening %s log of '%s': %v", o.stream, p.cfg.Name, err))
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+func (s *Supervisor) Shutdown() { s.call(func() { s.beginShutdown(MoodShutdown) }) }
+
+// RestartRequest is returned by Run when supervisord must restart with a
+// new config (SIGHUP or the restart() RPC).
+type RestartRequest struct{ Config *config.Config }
+
+func (r *RestartRequest) Error() string { return "restart requested" }
+
+// Restart re-reads the config first: an invalid new config keeps the
+// running one (logged); the original would exit with status 2 instead.
+func (s *Supervisor) Restart() { s.call(s.restart) }
+
+// HUP is the SIGHUP handler.
+func (s *Supervisor) HUP() {
+	s.call(func() {
+		if s.stopping != nil {
+			s.log.Log(process.LevelWarn, "ignored SIGHUP indicating restart request (shutdown in progress)")
+			return
+		}
+		s.log.Log(process.LevelWarn, "received SIGHUP indicating restart request")
+		s.restart()
+	})
+}
+
+func (s *Supervisor) restart() {
+	if s.stopping != nil {
+		return
+	}
+	cfg, err := s.reload()
+	if err != nil {
+		s.log.Log(process.LevelError, fmt.Sprintf("not restarting, the new config has errors: %v", err))
+		return
+	}
+	s.next = cfg
+	s.beginShutdown(MoodRestarting)
+}
+
+// Terminate is the SIGTERM/SIGINT/SIGQUIT handler.
+func (s *Supervisor) Terminate(signame string) {
+	s.call(func() {
+		if s.stopping != nil {
+			return
+		}
+		s.log.Log(process.LevelWarn, fmt.Sprintf("received %s indicating exit request", signame))
+		s.beginShutdown(MoodShutdown)
+	})
+}
+
+func (s *Supervisor) reload() (*config.Config, error) {
+	return config.Load(s.cfg.Path, s.opts.LoadOptions)
+}
+
+func (s *Supervisor) ReloadConfig() (added, changed, removed []string, err error) {
+	cfg, lerr := s.reload()
+	if lerr != nil {
+		return nil, nil, nil, fault.New(fault.CantReread, lerr.Error())
+	}
+	s.call(func() {
+		s.pending = cfg
+		var active []*config.Group
+		for _, g := range s.order {
+			active = append(active, g.cfg)
+		}
+		added, changed, removed = config.Diff(active, cfg.Groups)
+	})
+	return added, changed, removed, nil
+}
+
+func (s *Supervisor) AddGroup(name string) error {
+	var err error
+	s.call(func() {
+		for _, gc := range s.pending.Groups {
+			if gc.Name == name {
+				if !s.addGroup(gc) {
+					err = fault.New(fault.AlreadyAdded, name)
+				}
+				return
+			}
+		}
+		err = fault.New(fault.BadName, name)
+	})
+	return err
+}
+
+func (s *Supervisor) RemoveGroup(name string) error {
+	var err error
+	s.call(func() {
+		if _, ok := s.groups[name]; !ok {
+			err = fault.New(fault.BadName, name)
+			return
+		}
+		if !s.removeGroup(name) {
+			err = fault.New(fault.StillRunning, name)
+		}
+	})
+	return err
+}
+
+func (s *Supervisor) info(p *proc, now time.Time) rpc.ProcessInfo {
+	in := p.m.Info(now)
+	return rpc.ProcessInfo{
+		Name: in.Name, Group: in.Group,
+		Start: p.m.LastStart(), Stop: p.m.LastStop(), Now: now,
+		State: int(in.State), StateName: in.StateName,
+		SpawnErr: in.Spawnerr, ExitStatus: in.ExitStatus,
+		StdoutLogfile: p.stdout.path, StderrLogfile: p.stderr.path,
+		PID: in.Pid, Description: in.Description,
+	}
+}
+
+func (s *Supervisor) Processes() []rpc.ProcessInfo {
+	var out []rpc.ProcessInfo
+	s.call(func() {
+		now := s.clock()
+		for _, g := range s.order {
+			for _, p := range g.procs {
+				out = append(out, s.info(p, now))
+			}
+		}
+	})
+	return out
+}
+
+func (s *Supervisor) Group(name string) ([]rpc.ProcessInfo, bool) {
+	var out []rpc.ProcessInfo
+	found := false
+	s.call(func() {
+		g, ok := s.groups[name]
+		if !ok {
+			return
+		}
+		found = true
+		now := s.clock()
+		for _, p := range g.procs {
+			out = append(out, s.info(p, now))
+		}
+	})
+	return out, found
+}
+
+// Spawns is how many times each process (by namespec) was spawned, for the
+// web console's restart counts.
+func (s *Supervisor) Spawns() map[string]int {
+	out := map[string]int{}
+	s.call(func() {
+		for _, g := range s.order {
+			for _, p := range g.procs {
+				out[rpc.MakeNamespec(p.cfg.Group, p.cfg.Name)] = p.m.Spawns()
+			}
+		}
+	})
+	return out
+}
+
+func (s *Supervisor) StartProcess(namespec string) (rpc.Waiter, error) {
+	var p *proc
+	var err error
+	s.call(func() {
+		if p = s.findProc(namespec); p == nil {
+			err = fault.New(fault.BadName, namespec)
+			return
+		}
+		if _, _, rerr := p.resolve(); rerr != nil {
+			if errors.Is(rerr, spawn.ErrNotFound) {
+				err = fault.New(fault.NoFile, rerr.Error())
+			} else {
+				err = fault.New(fault.NotExecutable, rerr.Error())
+			}
+			return
+		}
+		switch st := p.m.State(); {
+		case st.IsRunning():
+			err = fault.New(fault.AlreadyStarted, namespec)
+			return
+		case st == process.Unknown:
+			err = fault.New(fault.Failed, namespec+" is in an unknown process state")
+			return
+		}
+		now := s.clock()
+		if serr := p.m.Start(now); serr != nil {
+			err = fault.New(fault.Failed, serr.Error())
+			return
+		}
+		if p.m.Spawnerr() != "" {
+			err = fault.New(fault.SpawnError, namespec)
+			return
+		}
+		p.m.Transition(now, s.mood == MoodRunning)
+		if p.m.State() == process.Running {
+			p = nil
+		}
+	})
+	if err != nil || p == nil {
+		return nil, err
+	}
+	return func(ctx context.Context) error { return s.waitStarted(ctx, p, namespec) }, nil
+}
+
+// waitStarted is startProcess's onwait: RUNNING → nil; a spawn error or any
+// state but STARTING/RUNNING → the original's faults.
+func (s *Supervisor) waitStarted(ctx context.Context, p *proc, namespec string) error {
+	for {
+		var done bool
+		var err error
+		var watch chan struct{}
+		s.call(func() {
+			switch {
+			case p.m.Spawnerr() != "":
+				done, err = true, fault.New(fault.SpawnError, namespec)
+			case p.m.State() == process.Running:
+				done = true
+			case p.m.State() != process.Starting:
+				done, err = true, fault.New(fault.AbnormalTermination, namespec)
+			}
+			watch = p.watch
+		})
+		if done {
+			return err
+		}
+		select {
+		case <-watch:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.done:
+			return fault.New(fault.AbnormalTermination, namespec)
+		}
+	}
+}
+
+func (s *Supervisor) StopProcess(namespec string) (rpc.Waiter, error) {
+	var p *proc
+	var err error
+	s.call(func() {
+		if p = s.findProc(namespec); p == nil {
+			err = fault.New(fault.BadName, namespec)
+			return
+		}
+		if !p.m.State().IsRunning() {
+			err = fault.New(fault.NotRunning, namespec)
+			return
+		}
+		if serr := p.m.Stop(s.clock()); serr != nil {
+			err = fault.New(fault.Failed, serr.Error())
+			return
+		}
+		if p.m.State().IsStopped() {
+			p = nil
+		}
+	})
+	if err != nil || p == nil {
+		return nil, err
+	}
+	return func(ctx context.Context) error { return s.waitStopped(ctx, p) }, nil
+}
+
+// waitStopped is stopProcess's onwait, with its stop_report every 2 s.
+func (s *Supervisor) waitStopped(ctx context.Context, p *proc) error {
+	report := time.NewTicker(stopReportEvery)
+	defer report.Stop()
+	for {
+		var stopped bool
+		var watch chan struct{}
+		s.call(func() {
+			p.m.StopReport(s.clock())
+			stopped = p.m.State().IsStopped()
+			watch = p.watch
+		})
+		if stopped {
+			return nil
+		}
+		select {
+		case <-watch:
+		case <-report.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.done:
+			return nil
+		}
+	}
+}
+
+func (s *Supervisor) SignalProcess(namespec string, sig syscall.Signal) error {
+	var err error
+	s.call(func() {
+		p := s.findProc(namespec)
+		if p == nil {
+			err = fault.New(fault.BadName, namespec)
+			return
+		}
+		if !p.m.State().IsSignallable() {
+			err = fault.New(fault.NotRunning, namespec)
+			return
+		}
+		if serr := p.m.Signal(sig); serr != nil {
+			if errors.Is(serr, process.ErrNotRunning) {
+				err = fault.New(fault.NotRunning, namespec)
+			} else {
+				err = fault.New(fault.Failed, serr.Error())
+			}
+		}
+	})
+	return err
+}
+
+func (s *Supervisor) LogPath(namespec, channel string) (string, error) {
+	var path string
+	var err error
+	s.call(func() {
+		p := s.findProc(namespec)
+		if p == nil {
+			err = fault.New(fault.BadName, namespec)
+			return
+		}
+		if channel == "stderr" {
+			path = p.stderr.path
+		} else {
+			path = p.stdout.path
+		}
+	})
+	return path, err
+}
+
+// Ring returns the in-memory tail of a process's stream, for live views.
+func (s *Supervisor) Ring(namespec, channel string) (ring interface{ End() int64 }, err error) {
+	var o *output
+	s.call(func() {
+		p := s.findProc(namespec)
+		if p == nil {
+			err = fault.New(fault.BadName, namespec)
+			return
+		}
+		o = p.stdout
+		if channel == "stderr" {
+			o = p.stderr
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return o.ring, nil
+}
+
+func (s *Supervisor) ClearProcessLogs(namespec string) error {
+	var err error
+	s.call(func() {
+		p := s.findProc(namespec)
+		if p == nil {
+			err = fault.New(fault.BadName, namespec)
+			return
+		}
+		for _, o := range []*output{p.stdout, p.stderr} {
+			o.ring.Reset()
+			if rot := o.current(); rot != nil {
+				if cerr := rot.Clear(); cerr != nil {
+					err = fault.New(fault.Failed, namespec)
+				}
+			}
+		}
+	})
+	return err
+}
+
+func (s *Supervisor) SendStdin(namespec string, data []byte) error {
+	var err error
+	s.call(func() {
+		p := s.findProc(namespec)
+		if p == nil {
+			err = fault.New(fault.BadName, namespec)
+			return
+		}
+		if p.m.Pid() == 0 || p.m.Killing() || p.stdin == nil {
+			err = fault.New(fault.NotRunning, namespec)
+			return
+		}
+		switch werr := p.stdin.write(data); {
+		case errors.Is(werr, errStdinClosed):
+			err = fault.New(fault.NoFile, namespec)
+		case werr != nil:
+			err = fmt.Errorf("writing to stdin of %s: %w", namespec, werr)
+		}
+	})
+	return err
+}
+
+func (s *Supervisor) SendRemoteCommEvent(typ, data string) error {
+	s.call(func() {
+		s.emit(Event{Name: EvRemoteComm, Payload: "type:" + typ + "\n" + data})
+	})
+	return nil
+}
+
+func (s *Supervisor) ConfigInfo() []rpc.ConfigInfo {
+	var out []rpc.ConfigInfo
+	s.call(func() {
+		for _, gc := range s.pending.Groups {
+			_, inuse := s.groups[gc.Name]
+			for _, pc := range gc.Processes {
+				out = append(out, configInfo(gc, pc, inuse))
+			}
+		}
+	})
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func configInfo(gc *config.Group, pc *config.Process, inuse bool) rpc.ConfigInfo {
+	ch := func(lc config.LogConfig) rpc.ChannelConfig {
+		return rpc.ChannelConfig{
+			Logfile: lc.File, LogfileAuto: lc.Auto, LogfileMaxbytes: lc.MaxBytes,
+			LogfileBackups: lc.Backups, CaptureMaxbytes: lc.CaptureMaxBytes,
+			EventsEnabled: lc.EventsEnabled, Syslog: lc.Syslog,
+		}
+	}
+	return rpc.ConfigInfo{
+		Name: pc.Name, Group: gc.Name, GroupPrio: gc.Priority, ProcessPrio: pc.Priority,
+		Inuse: inuse, Autostart: pc.Autostart, Command: pc.Command, Directory: pc.Directory,
+		UID: pc.UID, Exitcodes: pc.Exitcodes, Killasgroup: pc.Killasgroup,
+		RedirectStderr: pc.RedirectStderr, Startretries: pc.Startretries, Startsecs: pc.Startsecs,
+		Stopwaitsecs: pc.Stopwaitsecs, Stopsignal: pc.Stopsignal, Serverurl: pc.Serverurl,
+		Stdout: ch(pc.Stdout), Stderr: ch(pc.Stderr),
+	}
+}

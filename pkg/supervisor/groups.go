@@ -1,0 +1,152 @@
+package supervisor
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gosupervisor/gosupervisor/pkg/config"
+	"github.com/gosupervisor/gosupervisor/pkg/process"
+	"github.com/gosupervisor/gosupervisor/pkg/spawn"
+)
+
+// addGroup activates a group config (the original's add_process_group);
+// false if a group of that name is already active.
+func (s *Supervisor) addGroup(gc *config.Group) bool {
+	if _, ok := s.groups[gc.Name]; ok {
+		return false
+	}
+	g := &group{cfg: gc}
+	for _, pc := range gc.Processes {
+		g.procs = append(g.procs, s.newProc(g, pc))
+	}
+	s.groups[gc.Name] = g
+	s.order = append(s.order, g)
+	s.sortGroups()
+	s.emit(Event{Name: EvGroupAdded, Group: gc.Name, Payload: "groupname:" + gc.Name + "\n"})
+	return true
+}
+
+// removeGroup deactivates a group whose processes are all stopped.
+func (s *Supervisor) removeGroup(name string) bool {
+	g, ok := s.groups[name]
+	if !ok || len(g.unstopped()) > 0 {
+		return false
+	}
+	for _, p := range g.procs {
+		p.stdout.close()
+		p.stderr.close()
+	}
+	delete(s.groups, name)
+	for i, og := range s.order {
+		if og == g {
+			s.order = append(s.order[:i], s.order[i+1:]...)
+			break
+		}
+	}
+	s.emit(Event{Name: EvGroupRemoved, Group: name, Payload: "groupname:" + name + "\n"})
+	return true
+}
+
+// reaped handles one child reaped by the reaper.
+func (s *Supervisor) reaped(ex spawn.Exit) {
+	p, ok := s.byPid[ex.Pid]
+	if !ok {
+		_, msg := process.DecodeWaitStatus(ex.Status)
+		s.log.Log(process.LevelInfo, fmt.Sprintf("reaped unknown pid %d (%s)", ex.Pid, msg))
+		return
+	}
+	delete(s.byPid, ex.Pid)
+	if p.stdin != nil {
+		p.stdin.close()
+	}
+	p.m.Exited(ex.Status, s.clock())
+}
+
+// shutdown tracks stopping everything: one priority level at a time, from
+// the highest priority number down, each level signalled at once.
+type shutdown struct {
+	levels     [][]*group
+	nextReport time.Time
+	lastReport time.Time
+}
+
+// beginShutdown enters SHUTDOWN or RESTARTING (once) and plans the stop order.
+func (s *Supervisor) beginShutdown(m Mood) {
+	if s.stopping != nil {
+		return
+	}
+	s.setMood(m)
+	s.emit(Event{Name: EvSupervisorStopping})
+	sd := &shutdown{}
+	for i := len(s.order) - 1; i >= 0; i-- {
+		g := s.order[i]
+		if n := len(sd.levels); n > 0 && sd.levels[n-1][0].cfg.Priority == g.cfg.Priority {
+			sd.levels[n-1] = append(sd.levels[n-1], g)
+			continue
+		}
+		sd.levels = append(sd.levels, []*group{g})
+	}
+	s.stopping = sd
+}
+
+// advance stops the current level and moves on as soon as its processes are
+// gone; it reports true once nothing is left running anywhere.
+func (sd *shutdown) advance(s *Supervisor) bool {
+	now := s.clock()
+	for len(sd.levels) > 0 {
+		level := sd.levels[0]
+		busy := false
+		for _, g := range level {
+			g.stopAll(now)
+			if len(g.unstopped()) > 0 {
+				busy = true
+			}
+		}
+		if busy {
+			break
+		}
+		sd.levels = sd.levels[1:]
+	}
+	var unstopped []*proc
+	for _, g := range s.order {
+		unstopped = append(unstopped, g.unstopped()...)
+	}
+	if len(unstopped) == 0 {
+		return true
+	}
+	// The original's shutdown_report: at once, then at most every 3 s.
+	if sd.lastReport.IsZero() || now.Sub(sd.lastReport) > 3*time.Second {
+		names := make([]string, len(unstopped))
+		for i, p := range unstopped {
+			names[i] = p.cfg.Name
+		}
+		s.log.Log(process.LevelInfo, fmt.Sprintf("waiting for %s to die", strings.Join(names, ", ")))
+		if s.log.Enabled(levelBlather) {
+			for _, p := range unstopped {
+				s.log.Log(levelBlather, fmt.Sprintf("%s state: %s", p.cfg.Name, p.m.State()))
+			}
+		}
+		sd.lastReport = now
+		sd.nextReport = now.Add(3*time.Second + time.Millisecond)
+	}
+	return false
+}
+
+// findProc resolves a single-process namespec ("name" or "group:name").
+func (s *Supervisor) findProc(namespec string) *proc {
+	gname, pname, ok := strings.Cut(namespec, ":")
+	if !ok {
+		pname = gname
+	}
+	g, ok := s.groups[gname]
+	if !ok {
+		return nil
+	}
+	for _, p := range g.procs {
+		if p.cfg.Name == pname {
+			return p
+		}
+	}
+	return nil
+}

@@ -1,0 +1,493 @@
+package supervisor
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gosupervisor/gosupervisor/pkg/config"
+	"github.com/gosupervisor/gosupervisor/pkg/logfile"
+	"github.com/gosupervisor/gosupervisor/pkg/process"
+	"github.com/gosupervisor/gosupervisor/pkg/pyfmt"
+	"github.com/gosupervisor/gosupervisor/pkg/shlex"
+	"github.com/gosupervisor/gosupervisor/pkg/spawn"
+)
+
+// ringSize bounds each stream's in-memory tail (live views, and reads of
+// targets that have no readable file such as /dev/stdout).
+const ringSize = 256 << 10
+
+// stdinQueue bounds the bytes waiting to be written to one child's stdin.
+const stdinQueue = 1 << 20
+
+type group struct {
+	cfg   *config.Group
+	procs []*proc
+}
+
+// unstopped lists the group's processes not in a stopped state.
+func (g *group) unstopped() []*proc {
+	var out []*proc
+	for _, p := range g.procs {
+		if !p.m.State().IsStopped() {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// stopAll is the original's stop_all: descending priority, RUNNING and
+// STARTING are stopped, BACKOFF gives up.
+func (g *group) stopAll(now time.Time) {
+	for i := len(g.procs) - 1; i >= 0; i-- {
+		p := g.procs[i]
+		switch p.m.State() {
+		case process.Running, process.Starting:
+			_ = p.m.Stop(now)
+		case process.Backoff:
+			_ = p.m.GiveUp(now)
+		}
+	}
+}
+
+// proc is the loop's record of one process instance.
+type proc struct {
+	s   *Supervisor
+	cfg *config.Process
+	g   *group
+	m   *process.Proc
+
+	stdout, stderr *output
+	stdin          *stdinWriter
+
+	// watch is closed (and replaced) on every state change, waking waiters.
+	watch chan struct{}
+}
+
+// output is one stream's log file, ring and pipeline. The rotator is opened
+// at the first spawn, as the original creates a configured file only then.
+type output struct {
+	name, stream string
+	path         string // "" = no log file
+	maxBytes     int64
+	backups      int
+	syslog       bool
+	capture      int
+	events       bool
+	ring         *logfile.Ring
+
+	mu  sync.Mutex
+	rot *logfile.Rotator
+}
+
+func (s *Supervisor) newProc(g *group, pc *config.Process) *proc {
+	p := &proc{s: s, cfg: pc, g: g, watch: make(chan struct{})}
+	p.stdout = s.newOutput(pc, "stdout", pc.Stdout)
+	if !pc.RedirectStderr {
+		p.stderr = s.newOutput(pc, "stderr", pc.Stderr)
+	} else {
+		p.stderr = &output{name: pc.Name, stream: "stderr", ring: logfile.NewRing(1)}
+	}
+	p.m = process.New(pc.Name, pc.Group, policy(pc), procEnv{p})
+	return p
+}
+
+func policy(pc *config.Process) process.Policy {
+	return process.Policy{
+		Autostart:    pc.Autostart,
+		Startsecs:    pc.Startsecs,
+		Startretries: pc.Startretries,
+		Autorestart:  autorestart(pc.Autorestart),
+		Exitcodes:    pc.Exitcodes,
+		Stopsignal:   pc.Stopsignal,
+		Stopwaitsecs: pc.Stopwaitsecs,
+		Stopasgroup:  pc.Stopasgroup,
+		Killasgroup:  pc.Killasgroup,
+	}
+}
+
+func autorestart(a config.Autorestart) process.Autorestart {
+	switch a {
+	case config.AutorestartAlways:
+		return process.AutorestartAlways
+	case config.AutorestartUnexpected:
+		return process.AutorestartUnexpected
+	}
+	return process.AutorestartNever
+}
+
+func (s *Supervisor) newOutput(pc *config.Process, stream string, lc config.LogConfig) *output {
+	o := &output{
+		name: pc.Name, stream: stream, path: lc.File,
+		maxBytes: lc.MaxBytes, backups: lc.Backups, syslog: lc.Syslog,
+		capture: int(lc.CaptureMaxBytes), events: lc.EventsEnabled,
+		ring: logfile.NewRing(ringSize),
+	}
+	if lc.Auto {
+		path, err := s.autoLogPath(pc.Name, stream)
+		if err != nil {
+			s.log.Log(process.LevelError, fmt.Sprintf("could not create AUTO %s log for '%s': %v", stream, pc.Name, err))
+		} else {
+			o.path = path
+		}
+	}
+	return o
+}
+
+// autoLogPath creates the original's AUTO file,
+// <childlogdir>/<name>-<stream>---<identifier>-XXXXXXXX.log, mode 0600.
+func (s *Supervisor) autoLogPath(name, stream string) (string, error) {
+	const letters = "abcdefghijklmnopqrstuvwxyz0123456789_"
+	dir := s.cfg.Supervisord.Childlogdir
+	for range 100 {
+		var b [8]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return "", err
+		}
+		for i := range b {
+			b[i] = letters[int(b[i])%len(letters)]
+		}
+		path := filepath.Join(dir, fmt.Sprintf("%s-%s---%s-%s.log", name, stream, s.cfg.Supervisord.Identifier, b[:]))
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+		if errors.Is(err, os.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("creating %s: %w", path, err)
+		}
+		f.Close()
+		return path, nil
+	}
+	return "", fmt.Errorf("no free AUTO log name in %s", dir)
+}
+
+// rotator opens the log file on first use.
+func (o *output) rotator(warn func(string)) (*logfile.Rotator, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.rot != nil || o.path == "" {
+		return o.rot, nil
+	}
+	rot, err := logfile.OpenRotator(o.path, o.maxBytes, o.backups, warn)
+	if err != nil {
+		return nil, err
+	}
+	o.rot = rot
+	return rot, nil
+}
+
+func (o *output) current() *logfile.Rotator {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.rot
+}
+
+func (o *output) close() {
+	if rot := o.current(); rot != nil {
+		_ = rot.Close()
+	}
+}
+
+// procEnv connects the pure state machine to the real world.
+type procEnv struct{ p *proc }
+
+func (e procEnv) Spawn(_ *process.Proc) (int, error) { return e.p.spawn() }
+
+func (e procEnv) Kill(pid int, sig syscall.Signal, group bool) error {
+	return spawn.Kill(pid, sig, group)
+}
+
+func (e procEnv) Log(level process.Level, msg string) { e.p.s.log.Log(level, msg) }
+
+func (e procEnv) StateChanged(_ *process.Proc, ev process.StateEvent) {
+	p := e.p
+	close(p.watch)
+	p.watch = make(chan struct{})
+	p.s.emitState(p, ev)
+}
+
+// spawn is the parent side of the original's spawn(): resolve the command,
+// open the logs, start the child through the reaper and its pumps.
+func (p *proc) spawn() (int, error) {
+	s := p.s
+	argv, path, err := p.resolve()
+	if err != nil {
+		return 0, err
+	}
+	warn := func(msg string) { s.log.Log(process.LevelWarn, msg) }
+	var stdoutRot, stderrRot *logfile.Rotator
+	if stdoutRot, err = p.stdout.rotator(warn); err == nil && !p.cfg.RedirectStderr {
+		stderrRot, err = p.stderr.rotator(warn)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("unknown error making dispatchers for '%s': %s", p.cfg.Name, errnoName(err))
+	}
+	spec := spawn.Spec{
+		Name:           p.cfg.Name,
+		Argv:           argv,
+		Path:           path,
+		Env:            p.environ(),
+		Dir:            p.cfg.Directory,
+		Umask:          p.cfg.Umask,
+		RedirectStderr: p.cfg.RedirectStderr,
+	}
+	if p.cfg.User != "" {
+		cred, err := credential(p.cfg.User)
+		if err != nil {
+			return 0, err
+		}
+		spec.Cred = cred
+	}
+	child, err := s.opts.Reaper.Spawn(spec)
+	if err != nil {
+		return 0, err
+	}
+	s.byPid[child.Pid] = p
+	p.stdin = newStdinWriter(child.Stdin)
+	go p.pump(p.stdout, stdoutRot, child.Stdout)
+	if child.Stderr != nil {
+		go p.pump(p.stderr, stderrRot, child.Stderr)
+	}
+	return child.Pid, nil
+}
+
+// resolve splits and resolves the command as the original's get_execv_args.
+func (p *proc) resolve() ([]string, string, error) {
+	argv, err := shlex.Split(p.cfg.Command)
+	if err != nil {
+		return nil, "", fmt.Errorf("can't parse command %s: %v", pyfmt.Repr(p.cfg.Command), err)
+	}
+	if len(argv) == 0 {
+		return nil, "", errors.New("command is empty")
+	}
+	programPath, hasPath := "", false
+	for _, kv := range p.cfg.Environment {
+		if kv.Key == "PATH" {
+			programPath, hasPath = kv.Value, true
+		}
+	}
+	daemonPath := ""
+	for _, kv := range p.s.opts.Environ {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			daemonPath = v
+		}
+	}
+	path, err := spawn.Resolve(argv[0], spawn.SearchPath(programPath, hasPath, daemonPath))
+	if err != nil {
+		return nil, "", err
+	}
+	return argv, path, nil
+}
+
+// environ is supervisord's environment, then SUPERVISOR_*, then the
+// [supervisord] environment, then the program's; later keys win.
+func (p *proc) environ() []string {
+	vars := map[string]int{}
+	var env []string
+	set := func(k, v string) {
+		if i, ok := vars[k]; ok {
+			env[i] = k + "=" + v
+			return
+		}
+		vars[k] = len(env)
+		env = append(env, k+"="+v)
+	}
+	for _, kv := range p.s.opts.Environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			set(k, v)
+		}
+	}
+	set("SUPERVISOR_ENABLED", "1")
+	url := p.cfg.Serverurl
+	if url == "" || strings.EqualFold(url, "AUTO") {
+		url = p.s.serverURL
+	}
+	if url != "" {
+		set("SUPERVISOR_SERVER_URL", url)
+	}
+	set("SUPERVISOR_PROCESS_NAME", p.cfg.Name)
+	set("SUPERVISOR_GROUP_NAME", p.cfg.Group)
+	for _, kv := range p.s.cfg.Supervisord.Environment {
+		set(kv.Key, kv.Value)
+	}
+	for _, kv := range p.cfg.Environment {
+		set(kv.Key, kv.Value)
+	}
+	return env
+}
+
+// credential resolves user= (a name or a numeric uid) with the groups that
+// list the user, primary group first.
+func credential(name string) (*spawn.Credential, error) {
+	u, err := user.Lookup(name)
+	if err != nil {
+		if _, numErr := strconv.Atoi(name); numErr == nil {
+			u, err = user.LookupId(name)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("could not find user %s: %w", name, err)
+	}
+	uid, _ := strconv.ParseUint(u.Uid, 10, 32)
+	gid, _ := strconv.ParseUint(u.Gid, 10, 32)
+	cred := &spawn.Credential{UID: uint32(uid), GID: uint32(gid), Groups: []uint32{uint32(gid)}}
+	if ids, err := u.GroupIds(); err == nil {
+		for _, id := range ids {
+			if g, err := strconv.ParseUint(id, 10, 32); err == nil && uint32(g) != cred.GID {
+				cred.Groups = append(cred.Groups, uint32(g))
+			}
+		}
+	}
+	return cred, nil
+}
+
+// pump copies one pipe of one spawn into the stream's pipeline. It runs on
+// its own goroutine; a grandchild holding the pipe may keep it going after
+// the next spawn, which is why the pipeline is per spawn and only the
+// rotator and ring (both locked) are shared.
+func (p *proc) pump(o *output, rot *logfile.Rotator, r *os.File) {
+	defer r.Close()
+	s := p.s
+	opt := logfile.ChannelOptions{
+		Name:            p.cfg.Name,
+		Stream:          o.stream,
+		Rotator:         rot,
+		Ring:            o.ring,
+		StripANSI:       s.cfg.Supervisord.StripAnsi,
+		CaptureMaxBytes: o.capture,
+		Warn:            func(msg string) { s.log.Log(process.LevelWarn, msg) },
+	}
+	if o.syslog {
+		sl := logfile.NewSyslog(p.cfg.Name)
+		defer sl.Close()
+		opt.Syslog = sl
+	}
+	if s.log.Enabled(process.LevelDebug) {
+		opt.Debug = func(msg string) { s.log.Log(process.LevelDebug, msg) }
+	}
+	if o.events {
+		opt.OnLog = func(data []byte) { s.emitLog(p, o.stream, data) }
+	}
+	if o.capture > 0 {
+		opt.OnCapture = func(data []byte) { s.emitCapture(p, o.stream, data) }
+	}
+	ch := logfile.NewChannel(opt)
+	if err := ch.Pump(r); err != nil {
+		s.log.Log(process.LevelWarn, err.Error())
+	}
+}
+
+// errnoName renders an OS error like Python's errno.errorcode (ENOENT…).
+func errnoName(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		if n := errnoNames[errno]; n != "" {
+			return n
+		}
+		return fmt.Sprintf("errno %d", int(errno))
+	}
+	return err.Error()
+}
+
+var errnoNames = map[syscall.Errno]string{
+	syscall.ENOENT: "ENOENT", syscall.EACCES: "EACCES", syscall.EMFILE: "EMFILE",
+	syscall.ENFILE: "ENFILE", syscall.ENOSPC: "ENOSPC", syscall.EISDIR: "EISDIR",
+	syscall.ENOTDIR: "ENOTDIR", syscall.EPERM: "EPERM", syscall.EROFS: "EROFS",
+}
+
+// stdinWriter feeds a child's stdin from its own goroutine, so a child that
+// does not read never blocks the loop (the original buffers too).
+type stdinWriter struct {
+	f *os.File
+
+	mu      sync.Mutex
+	queue   [][]byte
+	queued  int
+	closed  bool // EPIPE or closed: later writes get NO_FILE
+	wake    chan struct{}
+	stopped chan struct{}
+}
+
+func newStdinWriter(f *os.File) *stdinWriter {
+	w := &stdinWriter{f: f, wake: make(chan struct{}, 1), stopped: make(chan struct{})}
+	if f == nil {
+		w.closed = true
+		close(w.stopped)
+		return w
+	}
+	go w.run()
+	return w
+}
+
+var errStdinClosed = errors.New("stdin closed")
+var errStdinFull = errors.New("stdin buffer full")
+
+// write queues data; errStdinClosed once the pipe is gone.
+func (w *stdinWriter) write(data []byte) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return errStdinClosed
+	}
+	if w.queued+len(data) > stdinQueue {
+		return errStdinFull
+	}
+	w.queue = append(w.queue, append([]byte(nil), data...))
+	w.queued += len(data)
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+func (w *stdinWriter) run() {
+	defer close(w.stopped)
+	defer w.f.Close()
+	for range w.wake {
+		for {
+			w.mu.Lock()
+			if w.closed && len(w.queue) == 0 {
+				w.mu.Unlock()
+				return
+			}
+			if len(w.queue) == 0 {
+				w.mu.Unlock()
+				break
+			}
+			chunk := w.queue[0]
+			w.queue = w.queue[1:]
+			w.queued -= len(chunk)
+			w.mu.Unlock()
+			if _, err := w.f.Write(chunk); err != nil {
+				w.mu.Lock()
+				w.closed = true
+				w.queue = nil
+				w.mu.Unlock()
+				return
+			}
+		}
+	}
+}
+
+// close stops the writer once the queue is drained (the child is gone).
+func (w *stdinWriter) close() {
+	w.mu.Lock()
+	already := w.closed
+	w.closed = true
+	w.mu.Unlock()
+	if !already {
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
+}

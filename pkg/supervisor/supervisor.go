@@ -1,0 +1,309 @@
+// Package supervisor is the engine: one goroutine (the loop) owns every
+// process record, as the original's single select loop does. RPC handlers,
+// the reaper, pipe readers and timers talk to it by message; callers that
+// must wait (start with wait=true, stop) wait on state notifications, never
+// by sleeping.
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/gosupervisor/gosupervisor/pkg/config"
+	"github.com/gosupervisor/gosupervisor/pkg/process"
+	"github.com/gosupervisor/gosupervisor/pkg/spawn"
+)
+
+// Mood is supervisord's state (the original's SupervisorStates).
+type Mood int
+
+const (
+	MoodFatal      Mood = 2
+	MoodRunning    Mood = 1
+	MoodRestarting Mood = 0
+	MoodShutdown   Mood = -1
+)
+
+func (m Mood) String() string {
+	switch m {
+	case MoodFatal:
+		return "FATAL"
+	case MoodRunning:
+		return "RUNNING"
+	case MoodRestarting:
+		return "RESTARTING"
+	case MoodShutdown:
+		return "SHUTDOWN"
+	}
+	return "UNKNOWN"
+}
+
+// Logger is the daemon's own log as the engine uses it (pkg/mainlog
+// implements it). Messages are the original's exact texts.
+type Logger interface {
+	Log(level process.Level, msg string)
+	Enabled(level process.Level) bool
+}
+
+// Options configure a Supervisor.
+type Options struct {
+	Config      *config.Config
+	LoadOptions config.Options // to re-read the same file (reread/SIGHUP) the same way
+	Log         Logger
+	Reaper      *spawn.Reaper
+	// Clock returns the current time; nil means time.Now.
+	Clock func() time.Time
+	// Environ is supervisord's environment at start, inherited by children;
+	// nil means os.Environ().
+	Environ []string
+	// MainLogPath is the main log's file, "" if none (syslog).
+	MainLogPath string
+	// ReopenMainLog and ClearMainLog act on the daemon's own log.
+	ReopenMainLog func() error
+	ClearMainLog  func() error
+	// Version is reported by getSupervisorVersion.
+	Version string
+}
+
+// Supervisor is the engine. Create it with New, run it with Run.
+type Supervisor struct {
+	opts  Options
+	clock func() time.Time
+	log   Logger
+	pid   int
+
+	inbox chan func()
+	done  chan struct{} // closed when Run returns
+
+	// Everything below is owned by the loop goroutine.
+	cfg       *config.Config // active
+	pending   *config.Config // last read (reloadConfig), for addProcessGroup/getAllConfigInfo
+	groups    map[string]*group
+	order     []*group // sorted by (priority, name)
+	byPid     map[int]*proc
+	mood      Mood
+	serverURL string
+	timer     *time.Timer
+	timerAt   time.Time
+	stopping  *shutdown      // non-nil while stopping everything (shutdown or restart)
+	next      *config.Config // set while a restart is pending
+	events    *bus
+	lastTick  map[int]int64
+
+	// moodMirror lets State() answer without a round trip through the loop.
+	mu         sync.Mutex
+	moodMirror Mood
+}
+
+// New returns a Supervisor for the config; nothing starts until Run.
+func New(opts Options) (*Supervisor, error) {
+	if opts.Config == nil {
+		return nil, errors.New("supervisor: no config")
+	}
+	if opts.Reaper == nil {
+		return nil, errors.New("supervisor: no reaper")
+	}
+	if opts.Log == nil {
+		return nil, errors.New("supervisor: no logger")
+	}
+	clock := opts.Clock
+	if clock == nil {
+		clock = time.Now
+	}
+	if opts.Environ == nil {
+		opts.Environ = os.Environ()
+	}
+	s := &Supervisor{
+		opts:       opts,
+		clock:      clock,
+		log:        opts.Log,
+		pid:        os.Getpid(),
+		inbox:      make(chan func(), 64),
+		done:       make(chan struct{}),
+		groups:     map[string]*group{},
+		byPid:      map[int]*proc{},
+		mood:       MoodRunning,
+		moodMirror: MoodRunning,
+		events:     newBus(),
+		lastTick:   map[int]int64{},
+	}
+	s.setConfig(opts.Config)
+	return s, nil
+}
+
+func (s *Supervisor) setConfig(cfg *config.Config) {
+	s.cfg = cfg
+	s.pending = cfg
+	s.serverURL = ServerURL(cfg)
+}
+
+// ServerURL is SUPERVISOR_SERVER_URL for children: the first unix server,
+// else the inet server, else "".
+func ServerURL(cfg *config.Config) string {
+	if cfg.UnixHTTP != nil {
+		return "unix://" + cfg.UnixHTTP.File
+	}
+	if cfg.InetHTTP != nil {
+		host := cfg.InetHTTP.Host
+		if host == "" {
+			host = "localhost"
+		}
+		return fmt.Sprintf("http://%s:%d", host, cfg.InetHTTP.Port)
+	}
+	return ""
+}
+
+// Run adds every group of the config, autostarts and runs the loop until
+// shutdown completes (or ctx ends, which stops everything the same way).
+// It returns a *RestartRequest when a restart (SIGHUP, restart()) has
+// stopped everything: the caller rebuilds the daemon with its config, as the
+// original re-runs its whole start-up.
+func (s *Supervisor) Run(ctx context.Context) error {
+	defer close(s.done)
+	for _, gc := range s.cfg.Groups {
+		s.addGroup(gc)
+	}
+	s.emit(Event{Name: EvSupervisorRunning})
+	s.transitionAll()
+
+	stopOnCtx := ctx.Done()
+	for {
+		s.armTimer()
+		var timerC <-chan time.Time
+		if s.timer != nil {
+			timerC = s.timer.C
+		}
+		select {
+		case fn := <-s.inbox:
+			fn()
+		case ex := <-s.opts.Reaper.Exits():
+			s.reaped(ex)
+		case <-timerC:
+			s.timerAt = time.Time{}
+		case <-stopOnCtx:
+			stopOnCtx = nil
+			s.beginShutdown(MoodShutdown)
+		}
+		s.transitionAll()
+		if s.stopping != nil && s.stopping.advance(s) {
+			s.stopTimer()
+			s.events.close()
+			if s.mood == MoodRestarting && s.next != nil {
+				return &RestartRequest{Config: s.next}
+			}
+			return nil
+		}
+	}
+}
+
+// Done is closed when Run has returned.
+func (s *Supervisor) Done() <-chan struct{} { return s.done }
+
+// call runs fn on the loop goroutine and waits for it.
+func (s *Supervisor) call(fn func()) {
+	reply := make(chan struct{})
+	select {
+	case s.inbox <- func() { fn(); close(reply) }:
+	case <-s.done:
+		return
+	}
+	select {
+	case <-reply:
+	case <-s.done:
+	}
+}
+
+// post runs fn on the loop goroutine without waiting.
+func (s *Supervisor) post(fn func()) {
+	select {
+	case s.inbox <- fn:
+	case <-s.done:
+	}
+}
+
+// transitionAll is the original's per-pass transition() over every process,
+// in group priority order.
+func (s *Supervisor) transitionAll() {
+	now := s.clock()
+	running := s.mood == MoodRunning
+	for _, g := range s.order {
+		for _, p := range g.procs {
+			p.m.Transition(now, running)
+		}
+	}
+	s.tick(now)
+}
+
+// armTimer points the single loop timer at the earliest process deadline
+// (or the next TICK boundary when someone listens for ticks).
+func (s *Supervisor) armTimer() {
+	var next time.Time
+	for _, g := range s.order {
+		for _, p := range g.procs {
+			if d := p.m.Deadline(); !d.IsZero() && (next.IsZero() || d.Before(next)) {
+				next = d
+			}
+		}
+	}
+	if s.stopping != nil {
+		if d := s.stopping.nextReport; !d.IsZero() && (next.IsZero() || d.Before(next)) {
+			next = d
+		}
+	}
+	if d := s.nextTick(); !d.IsZero() && (next.IsZero() || d.Before(next)) {
+		next = d
+	}
+	if next.IsZero() {
+		s.stopTimer()
+		return
+	}
+	if next.Equal(s.timerAt) && s.timer != nil {
+		return
+	}
+	wait := next.Sub(s.clock())
+	if wait < 0 {
+		wait = 0
+	}
+	s.stopTimer()
+	s.timer = time.NewTimer(wait)
+	s.timerAt = next
+}
+
+func (s *Supervisor) stopTimer() {
+	if s.timer != nil {
+		s.timer.Stop()
+		s.timer = nil
+		s.timerAt = time.Time{}
+	}
+}
+
+// setMood changes the mood on the loop and mirrors it for State().
+func (s *Supervisor) setMood(m Mood) {
+	s.mood = m
+	s.mu.Lock()
+	s.moodMirror = m
+	s.mu.Unlock()
+}
+
+// Mood returns supervisord's current state; safe from any goroutine.
+func (s *Supervisor) Mood() Mood {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.moodMirror
+}
+
+// sortGroups orders groups like the original: by (priority, name).
+func (s *Supervisor) sortGroups() {
+	sort.SliceStable(s.order, func(i, j int) bool {
+		a, b := s.order[i].cfg, s.order[j].cfg
+		if a.Priority != b.Priority {
+			return a.Priority < b.Priority
+		}
+		return a.Name < b.Name
+	})
+}
