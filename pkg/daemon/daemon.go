@@ -147,7 +147,7 @@ func (d *daemon) run(cfg *config.Config) int {
 		}
 		sup, err := supervisor.New(supervisor.Options{
 			Config: cfg, LoadOptions: d.loadOpts, Log: levelLogger{log}, Reaper: reaper,
-			Environ: d.environ, MainLogPath: log.Path(), ReopenMainLog: log.Reopen,
+			Environ: d.environ, MainLogPath: log.Path(), MainLogRing: log.Ring(), ReopenMainLog: log.Reopen,
 			ClearMainLog: func() error {
 				err := log.Clear()
 				log.Info("reopening log file")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gosupervisor/gosupervisor/pkg/config"
 	"github.com/gosupervisor/gosupervisor/pkg/fault"
+	"github.com/gosupervisor/gosupervisor/pkg/logfile"
 	"github.com/gosupervisor/gosupervisor/pkg/process"
 	"github.com/gosupervisor/gosupervisor/pkg/rpc"
 	"github.com/gosupervisor/gosupervisor/pkg/spawn"
@@ -39,6 +40,23 @@ func (s *Supervisor) PID() int { return s.pid }
 func (s *Supervisor) Version() string { return s.opts.Version }
 
 func (s *Supervisor) MainLogPath() string { return s.opts.MainLogPath }
+
+// MainLogRing is the main log's in-memory tail (nil if not kept).
+func (s *Supervisor) MainLogRing() *logfile.Ring { return s.opts.MainLogRing }
+
+// RPCEnabled reports whether [rpcinterface:supervisor] enables the
+// supervisor.* namespace.
+func (s *Supervisor) RPCEnabled() bool {
+	for _, ri := range s.cfg.RPCInterfaces {
+		if ri.Name == "supervisor" && ri.Factory == config.MainRPCInterfaceFactory {
+			return true
+		}
+	}
+	return false
+}
+
+// Config is the active configuration (read-only).
+func (s *Supervisor) Config() *config.Config { return s.cfg }
 
 func (s *Supervisor) ClearMainLog() error {
 	if s.opts.MainLogPath == "" || s.opts.ClearMainLog == nil {
@@ -399,8 +417,9 @@ func (s *Supervisor) LogPath(namespec, channel string) (string, error) {
 	return path, err
 }
 
-// Ring returns the in-memory tail of a process's stream, for live views.
-func (s *Supervisor) Ring(namespec, channel string) (ring interface{ End() int64 }, err error) {
+// Ring returns the in-memory tail of a process's stream ("stdout" or
+// "stderr"), for live views and downloads of targets without a file.
+func (s *Supervisor) Ring(namespec, channel string) (ring *logfile.Ring, err error) {
 	var o *output
 	s.call(func() {
 		p := s.findProc(namespec)

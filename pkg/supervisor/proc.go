@@ -379,6 +379,10 @@ func (p *proc) pump(o *output, rot *logfile.Rotator, r *os.File) {
 	if o.capture > 0 {
 		opt.OnCapture = func(data []byte) { s.emitCapture(p, o.stream, data) }
 	}
+	if o.stream == "stdout" && p.g.cfg.Kind == config.EventListenerPool {
+		// A listener's stdout is its protocol channel; it is also logged.
+		opt.OnLog = s.listenerOutput(p, opt.OnLog)
+	}
 	ch := logfile.NewChannel(opt)
 	if err := ch.Pump(r); err != nil {
 		s.log.Log(process.LevelWarn, err.Error())

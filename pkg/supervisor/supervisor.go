@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gosupervisor/gosupervisor/pkg/config"
+	"github.com/gosupervisor/gosupervisor/pkg/logfile"
 	"github.com/gosupervisor/gosupervisor/pkg/process"
 	"github.com/gosupervisor/gosupervisor/pkg/spawn"
 )
@@ -63,6 +64,8 @@ type Options struct {
 	Environ []string
 	// MainLogPath is the main log's file, "" if none (syslog).
 	MainLogPath string
+	// MainLogRing is the main log's in-memory tail, for live views.
+	MainLogRing *logfile.Ring
 	// ReopenMainLog and ClearMainLog act on the daemon's own log.
 	ReopenMainLog func() error
 	ClearMainLog  func() error
@@ -94,6 +97,7 @@ type Supervisor struct {
 	next      *config.Config // set while a restart is pending
 	events    *bus
 	lastTick  map[int]int64
+	listeners listeners // event listener pools (listeners.go)
 
 	// moodMirror lets State() answer without a round trip through the loop.
 	mu         sync.Mutex
@@ -133,6 +137,7 @@ func New(opts Options) (*Supervisor, error) {
 		lastTick:   map[int]int64{},
 	}
 	s.setConfig(opts.Config)
+	s.initListeners()
 	return s, nil
 }
 
