@@ -75,7 +75,9 @@ func Main(argv []string, stdout, stderr io.Writer, deps Deps) int {
 		return ready.fail(usage(stderr, prog, err.Error()), err.Error())
 	}
 	if opts.CheckConfig {
-		describe(stdout, cfg)
+		if err := cfg.Describe(stdout); err != nil {
+			return 1
+		}
 		return 0
 	}
 	if !cfg.Supervisord.Nodaemon && ready == nil {

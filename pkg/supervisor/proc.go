@@ -288,7 +288,7 @@ func (p *proc) resolve() ([]string, string, error) {
 }
 
 // environ is supervisord's environment, then SUPERVISOR_*, then the
-// [supervisord] environment, then the program's; later keys win.
+// [supervisord] environment and the program's; later keys win.
 func (p *proc) environ() []string {
 	vars := map[string]int{}
 	var env []string
@@ -315,9 +315,7 @@ func (p *proc) environ() []string {
 	}
 	set("SUPERVISOR_PROCESS_NAME", p.cfg.Name)
 	set("SUPERVISOR_GROUP_NAME", p.cfg.Group)
-	for _, kv := range p.s.cfg.Supervisord.Environment {
-		set(kv.Key, kv.Value)
-	}
+	// The config already merged [supervisord] environment under the program's.
 	for _, kv := range p.cfg.Environment {
 		set(kv.Key, kv.Value)
 	}

@@ -8,7 +8,6 @@ package supervisor
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"sort"
 	"sync"
@@ -144,23 +143,7 @@ func New(opts Options) (*Supervisor, error) {
 func (s *Supervisor) setConfig(cfg *config.Config) {
 	s.cfg = cfg
 	s.pending = cfg
-	s.serverURL = ServerURL(cfg)
-}
-
-// ServerURL is SUPERVISOR_SERVER_URL for children: the first unix server,
-// else the inet server, else "".
-func ServerURL(cfg *config.Config) string {
-	if cfg.UnixHTTP != nil {
-		return "unix://" + cfg.UnixHTTP.File
-	}
-	if cfg.InetHTTP != nil {
-		host := cfg.InetHTTP.Host
-		if host == "" {
-			host = "localhost"
-		}
-		return fmt.Sprintf("http://%s:%d", host, cfg.InetHTTP.Port)
-	}
-	return ""
+	s.serverURL = cfg.DefaultServerURL()
 }
 
 // Run adds every group of the config, autostarts and runs the loop until
