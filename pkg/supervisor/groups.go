@@ -20,6 +20,9 @@ func (s *Supervisor) addGroup(gc *config.Group) bool {
 	for _, pc := range gc.Processes {
 		g.procs = append(g.procs, s.newProc(g, pc))
 	}
+	if gc.Kind == config.FCGIGroup && gc.Socket != nil {
+		s.fcgiCheck(g)
+	}
 	s.groups[gc.Name] = g
 	s.order = append(s.order, g)
 	s.sortGroups()
@@ -60,6 +63,7 @@ func (s *Supervisor) reaped(ex spawn.Exit) {
 	if p.stdin != nil {
 		p.stdin.close()
 	}
+	p.releaseSocket()
 	p.m.Exited(ex.Status, s.clock())
 }
 

@@ -31,6 +31,7 @@ const stdinQueue = 1 << 20
 type group struct {
 	cfg   *config.Group
 	procs []*proc
+	fcgi  *fcgiSocket // fcgi-program groups only
 }
 
 // unstopped lists the group's processes not in a stopped state.
@@ -67,6 +68,7 @@ type proc struct {
 
 	stdout, stderr *output
 	stdin          *stdinWriter
+	holdsSocket    bool // holds a reference on the group's fcgi socket
 
 	// watch is closed (and replaced) on every state change, waking waiters.
 	watch chan struct{}
@@ -246,8 +248,17 @@ func (p *proc) spawn() (int, error) {
 		}
 		spec.Cred = cred
 	}
+	if p.g.cfg.Kind == config.FCGIGroup && p.g.cfg.Socket != nil {
+		sock, err := s.fcgiAcquire(p.g)
+		if err != nil {
+			return 0, err
+		}
+		spec.Stdin = sock
+		p.holdsSocket = true
+	}
 	child, err := s.opts.Reaper.Spawn(spec)
 	if err != nil {
+		p.releaseSocket()
 		return 0, err
 	}
 	s.byPid[child.Pid] = p
@@ -257,6 +268,13 @@ func (p *proc) spawn() (int, error) {
 		go p.pump(p.stderr, stderrRot, child.Stderr)
 	}
 	return child.Pid, nil
+}
+
+func (p *proc) releaseSocket() {
+	if p.holdsSocket {
+		p.holdsSocket = false
+		p.s.fcgiRelease(p.g)
+	}
 }
 
 // resolve splits and resolves the command as the original's get_execv_args.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -440,4 +441,31 @@ func zombieChildren(t *testing.T) []int {
 		}
 	}
 	return out
+}
+
+func TestFCGIProgramGetsListeningSocketOnStdin(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "fcgi.sock")
+	out := filepath.Join(dir, "out")
+	h := start(t, fmt.Sprintf("[fcgi-program:fcgi]\nsocket=unix://%s\ncommand=/bin/sh -c \"if [ -S /proc/self/fd/0 ]; then echo socket; fi; exec sleep 1000\"\nprocess_name=%%(program_name)s_%%(process_num)d\nnumprocs=2\nstartsecs=0\nstdout_logfile=%s\n", sock, out))
+	h.waitState("fcgi:fcgi_0", process.Running, 10*time.Second)
+	h.waitState("fcgi:fcgi_1", process.Running, 10*time.Second)
+	h.waitFor("both children to see a socket on stdin", 10*time.Second, func() bool {
+		data, _ := os.ReadFile(out)
+		return strings.Count(string(data), "socket\n") == 2
+	})
+	if st, err := os.Stat(sock); err != nil || st.Mode()&os.ModeSocket == 0 || st.Mode().Perm() != 0o700 {
+		t.Fatalf("socket file: %v %v", st, err)
+	}
+	h.stop()
+	if _, err := os.Stat(sock); err == nil {
+		// The original leaves the file behind but closes the socket; we check it no longer listens.
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
+			t.Error("fcgi socket still accepting after every process exited")
+		}
+	}
+	if h.log.count("Closing socket unix://") < 2 {
+		t.Errorf("socket not closed after the last process; log:\n%s", h.log)
+	}
 }
