@@ -160,6 +160,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	s.transitionAll()
 
 	stopOnCtx := ctx.Done()
+	exits := s.opts.Reaper.Exits()
 	for {
 		s.armTimer()
 		var timerC <-chan time.Time
@@ -169,7 +170,12 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		select {
 		case fn := <-s.inbox:
 			fn()
-		case ex := <-s.opts.Reaper.Exits():
+		case ex, ok := <-exits:
+			if !ok {
+				// The reaper has stopped (daemon exit); nothing more will be reaped.
+				exits = nil
+				continue
+			}
 			s.reaped(ex)
 		case <-timerC:
 			s.timerAt = time.Time{}
