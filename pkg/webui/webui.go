@@ -1,0 +1,119 @@
+// Package webui is the web console: the single-page application from web/
+// and the JSON API under /api/v1 that it uses (documented in docs/API.md).
+// Authentication is the HTTP layer's job (pkg/server); this handler adds the
+// same-origin check that state-changing requests need because browsers
+// resend basic-auth credentials to cross-site requests.
+package webui
+
+import (
+	"io/fs"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/gosupervisor/gosupervisor/pkg/rpc"
+	"github.com/gosupervisor/gosupervisor/pkg/supervisor"
+	"github.com/gosupervisor/gosupervisor/web"
+)
+
+// Options tune the handler; the zero value is ready for production.
+type Options struct {
+	// ProcRoot is where per-process statistics are read ("" = "/proc").
+	ProcRoot string
+	// Clock returns the current time (nil = time.Now).
+	Clock func() time.Time
+	// StatsEvery is how often the events stream sends CPU and memory figures
+	// (0 = 2 s).
+	StatsEvery time.Duration
+	// Heartbeat is how often idle streams send a comment so that dead
+	// clients are noticed and proxies keep the connection (0 = 15 s).
+	Heartbeat time.Duration
+	// Coalesce is how long the events stream gathers state changes before
+	// sending one update (0 = 50 ms).
+	Coalesce time.Duration
+}
+
+// handler serves the console and the API of one Supervisor.
+type handler struct {
+	sup   *supervisor.Supervisor
+	rpc   *rpc.Server
+	opts  Options
+	clock func() time.Time
+	stats *sampler
+	index []byte
+}
+
+// New returns the console's handler: "/", "/index.html", "/static/…" and
+// "/api/v1/…". d must be an rpc.Server over sup, so that actions keep the
+// original's semantics and faults.
+func New(sup *supervisor.Supervisor, d *rpc.Server, opts Options) http.Handler {
+	if opts.ProcRoot == "" {
+		opts.ProcRoot = "/proc"
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.StatsEvery <= 0 {
+		opts.StatsEvery = 2 * time.Second
+	}
+	if opts.Heartbeat <= 0 {
+		opts.Heartbeat = 15 * time.Second
+	}
+	if opts.Coalesce <= 0 {
+		opts.Coalesce = 50 * time.Millisecond
+	}
+	h := &handler{sup: sup, rpc: d, opts: opts, clock: opts.Clock, stats: newSampler(opts.ProcRoot, opts.Clock)}
+	// The page is tiny and embedded: read it once.
+	h.index, _ = fs.ReadFile(web.Assets, "index.html")
+
+	r := mux.NewRouter()
+	r.Use(securityHeaders, sameOrigin)
+	r.HandleFunc("/", h.page).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/index.html", h.page).Methods(http.MethodGet, http.MethodHead)
+	static, _ := fs.Sub(web.Assets, "static")
+	r.PathPrefix("/static/").Handler(http.StripPrefix("/static/", noDirs(http.FileServerFS(static)))).
+		Methods(http.MethodGet, http.MethodHead)
+	h.api(r.PathPrefix("/api/v1").Subrouter())
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, errNotFound(r.URL.Path))
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusMethodNotAllowed, apiErr{Name: "METHOD_NOT_ALLOWED", Message: r.Method + " not allowed on " + r.URL.Path})
+	})
+	return r
+}
+
+func (h *handler) page(w http.ResponseWriter, r *http.Request) {
+	hd := w.Header()
+	hd.Set("Content-Type", "text/html; charset=utf-8")
+	hd.Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(h.index)
+	}
+}
+
+// securityHeaders keeps the page self-contained: no inline scripts, nothing
+// from other origins, no framing.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("X-Frame-Options", "DENY")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// noDirs hides directory listings of the static tree.
+func noDirs(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" || r.URL.Path[len(r.URL.Path)-1] == '/' {
+			http.NotFound(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
