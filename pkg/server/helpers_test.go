@@ -1,0 +1,145 @@
+package server
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gosupervisor/gosupervisor/pkg/config"
+	"github.com/gosupervisor/gosupervisor/pkg/mainlog"
+	"github.com/gosupervisor/gosupervisor/pkg/process"
+	"github.com/gosupervisor/gosupervisor/pkg/spawn"
+	"github.com/gosupervisor/gosupervisor/pkg/supervisor"
+)
+
+// engine is a real supervisor engine for handler tests. Its programs are
+// never started (autostart=false) and its reaper never runs, so the test
+// binary can still use os/exec for the daemon tests.
+type engine struct {
+	dir     string
+	cfg     *config.Config
+	sup     *supervisor.Supervisor
+	log     *mainlog.Logger
+	logPath string
+}
+
+const rpcSection = `
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+`
+
+// newEngine writes conf (with %(dir)s replaced by a temp dir) plus a
+// [supervisord] section and runs an engine on it until the test ends.
+func newEngine(t *testing.T, conf string) *engine {
+	t.Helper()
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "supervisord.log")
+	text := "[supervisord]\nlogfile=" + logPath + "\npidfile=" + filepath.Join(dir, "sd.pid") +
+		"\nchildlogdir=" + dir + "\n" + strings.ReplaceAll(conf, "%(dir)s", dir)
+	path := filepath.Join(dir, "supervisord.conf")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path, config.Options{Env: os.Environ(), Hostname: "test"})
+	if err != nil {
+		t.Fatalf("config.Load: %v", err)
+	}
+	log, err := mainlog.New(mainlog.Options{Path: logPath, Level: mainlog.Blather, RingSize: 64 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reaper, err := spawn.NewReaper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sup, err := supervisor.New(supervisor.Options{
+		Config: cfg, Log: engineLog{log}, Reaper: reaper,
+		MainLogPath: logPath, MainLogRing: log.Ring(), Version: "test",
+		ReopenMainLog: log.Reopen, ClearMainLog: log.Clear,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { _ = sup.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-sup.Done():
+		case <-time.After(10 * time.Second):
+			t.Error("engine did not stop")
+		}
+		log.Close()
+	})
+	return &engine{dir: dir, cfg: cfg, sup: sup, log: log, logPath: logPath}
+}
+
+// engineLog adapts the main log to the engine's logger.
+type engineLog struct{ l *mainlog.Logger }
+
+func (a engineLog) Log(level process.Level, msg string) {
+	lv := mainlog.Blather
+	switch n := int(level); {
+	case n >= 50:
+		lv = mainlog.Crit
+	case n >= 40:
+		lv = mainlog.Error
+	case n >= 30:
+		lv = mainlog.Warn
+	case n >= 20:
+		lv = mainlog.Info
+	case n >= 10:
+		lv = mainlog.Debug
+	case n >= 5:
+		lv = mainlog.Trace
+	}
+	a.l.Log(lv, msg)
+}
+func (a engineLog) Enabled(process.Level) bool { return true }
+
+// handler mounts the engine's handler for one server config.
+func (e *engine) handler(sc config.HTTPServer) http.Handler {
+	return Handler(e.sup, e.log, sc, Options{Poll: 20 * time.Millisecond})
+}
+
+// do runs one request against h and returns the recorded response.
+func do(h http.Handler, method, target string, body string, hdr map[string]string) *httptest.ResponseRecorder {
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req := httptest.NewRequest(method, target, rd)
+	for k, v := range hdr {
+		switch k {
+		case "Host":
+			req.Host = v
+		case "Content-Length":
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+				req.ContentLength = n
+			}
+		}
+		req.Header.Set(k, v)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
