@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gosupervisor/gosupervisor/pkg/events"
 	"github.com/gosupervisor/gosupervisor/pkg/process"
 )
 
@@ -138,7 +139,7 @@ func (s *Supervisor) emitLog(p *proc, stream string, data []byte) {
 	s.post(func() {
 		s.emit(Event{
 			Name:    "PROCESS_LOG_" + upper(stream),
-			Payload: fmt.Sprintf("processname:%s groupname:%s pid:%d channel:%s\n%s", p.cfg.Name, p.cfg.Group, p.m.Pid(), stream, data),
+			Payload: fmt.Sprintf("processname:%s groupname:%s pid:%d channel:%s\n%s", p.cfg.Name, p.cfg.Group, p.m.Pid(), stream, events.DecodeOutput(data)),
 			Group:   p.cfg.Group, Process: p.cfg.Name, Pid: p.m.Pid(),
 		})
 	})
@@ -149,7 +150,7 @@ func (s *Supervisor) emitCapture(p *proc, stream string, data []byte) {
 	s.post(func() {
 		s.emit(Event{
 			Name:    "PROCESS_COMMUNICATION_" + upper(stream),
-			Payload: fmt.Sprintf("processname:%s groupname:%s pid:%d\n%s", p.cfg.Name, p.cfg.Group, p.m.Pid(), data),
+			Payload: fmt.Sprintf("processname:%s groupname:%s pid:%d\n%s", p.cfg.Name, p.cfg.Group, p.m.Pid(), events.DecodeOutput(data)),
 			Group:   p.cfg.Group, Process: p.cfg.Name, Pid: p.m.Pid(),
 		})
 	})
@@ -183,7 +184,7 @@ func (s *Supervisor) tick(now time.Time) {
 	}
 }
 
-func (s *Supervisor) wantTicks() bool { return len(s.events.hooks) > 0 }
+func (s *Supervisor) wantTicks() bool { return s.listenerWantsTicks() }
 
 // nextTick is when the next TICK_5 boundary passes, if ticks run.
 func (s *Supervisor) nextTick() time.Time {

@@ -396,7 +396,9 @@ func (p *proc) pump(o *output, rot *logfile.Rotator, r *os.File) {
 		opt.OnCapture = func(data []byte) { s.emitCapture(p, o.stream, data) }
 	}
 	if o.stream == "stdout" && p.g.cfg.Kind == config.EventListenerPool {
-		// A listener's stdout is its protocol channel; it is also logged.
+		// A listener's stdout is its protocol channel (also logged); as in
+		// the original, no capture mode or ANSI stripping gets in its way.
+		opt.CaptureMaxBytes, opt.OnCapture, opt.StripANSI = 0, nil, false
 		opt.OnLog = s.listenerOutput(p, opt.OnLog)
 	}
 	ch := logfile.NewChannel(opt)

@@ -231,6 +231,7 @@ func (s *Supervisor) transitionAll() {
 		}
 	}
 	s.tick(now)
+	s.dispatchListeners()
 }
 
 // armTimer points the single loop timer at the earliest process deadline
