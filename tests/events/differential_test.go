@@ -339,6 +339,10 @@ func rejectAndOverflowLikePython(t *testing.T, bins map[string]string, script st
 			// The original re-buffers a rejected event in every pool with a
 			// listener of the rejecting listener's priority (it compares
 			// processes by priority), even one not subscribed to its type.
+			// The bystander writes asynchronously; give it time to record it.
+			waitFor(t, "the bystander to receive the rejected event", 30*time.Second, func() bool {
+				return len(readReceived(filepath.Join(dir, "bystander.jsonl"))) > 0
+			})
 			bystander := readReceived(filepath.Join(dir, "bystander.jsonl"))
 			if len(bystander) != 1 || len(failing) == 0 || shape(bystander[0]) != shape(failing[0]) ||
 				bystander[0].Headers["serial"] != failing[0].Headers["serial"] || bystander[0].Headers["poolserial"] != "0" {
