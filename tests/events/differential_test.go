@@ -299,7 +299,7 @@ startsecs=0
 autorestart=true
 
 [program:flap]
-command=/bin/sh -c "sleep 0.05; exit 1"
+command=/bin/sh -c "sleep 0.5; exit 1"
 startsecs=0
 autorestart=true
 `
