@@ -169,6 +169,9 @@ func (d *daemon) run(cfg *config.Config) int {
 			}
 		}
 		if first {
+			if d.ready != nil {
+				finishDaemonizing(cfg, log)
+			}
 			if err := writePidfile(cfg.Supervisord.Pidfile); err != nil {
 				log.Crit(err.Error())
 			}

@@ -31,12 +31,9 @@ func daemonize(argv []string, cfg *config.Config, stderr io.Writer) int {
 	cmd.Env = append(os.Environ(), readyFDEnv+"=3")
 	cmd.ExtraFiles = []*os.File{w}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if dir := cfg.Supervisord.Directory; dir != "" {
-		cmd.Dir = dir
-	}
-	old := syscall.Umask(cfg.Supervisord.Umask)
+	// The child reads the config from this same cwd, then changes directory
+	// and umask itself (finishDaemonizing), as the original does after fork.
 	err = cmd.Start()
-	syscall.Umask(old)
 	w.Close()
 	if err != nil {
 		r.Close()
@@ -97,4 +94,21 @@ func (r *readyReporter) fail(status int, msg string) int {
 	r.f.Close()
 	r.f = nil
 	return status
+}
+
+// finishDaemonizing is the daemonized child's part of the original's
+// daemonize(), done once the main log is open: chdir and umask.
+func finishDaemonizing(cfg *config.Config, log interface {
+	Info(string)
+	Crit(string)
+}) {
+	log.Info("daemonizing the supervisord process")
+	if dir := cfg.Supervisord.Directory; dir != "" {
+		if err := os.Chdir(dir); err != nil {
+			log.Crit(fmt.Sprintf("can't chdir into %s: %v", pyRepr(dir), err))
+		} else {
+			log.Info("set current directory: " + pyRepr(dir))
+		}
+	}
+	syscall.Umask(cfg.Supervisord.Umask)
 }

@@ -110,12 +110,12 @@ func (s *Supervisor) Restart() { s.call(s.restart) }
 // HUP is the SIGHUP handler.
 func (s *Supervisor) HUP() {
 	s.call(func() {
-		if s.stopping != nil {
+		if s.mood == MoodShutdown {
 			s.log.Log(process.LevelWarn, "ignored SIGHUP indicating restart request (shutdown in progress)")
 			return
 		}
 		s.log.Log(process.LevelWarn, "received SIGHUP indicating restart request")
-		s.restart()
+		s.restart() // a no-op while a restart is already under way
 	})
 }
 
@@ -132,13 +132,17 @@ func (s *Supervisor) restart() {
 	s.beginShutdown(MoodRestarting)
 }
 
-// Terminate is the SIGTERM/SIGINT/SIGQUIT handler.
+// Terminate is the SIGTERM/SIGINT/SIGQUIT handler. Like the original it
+// logs every time and always sets the SHUTDOWN mood, so a restart already
+// under way ends in a shutdown.
 func (s *Supervisor) Terminate(signame string) {
 	s.call(func() {
+		s.log.Log(process.LevelWarn, fmt.Sprintf("received %s indicating exit request", signame))
 		if s.stopping != nil {
+			s.setMood(MoodShutdown)
+			s.next = nil
 			return
 		}
-		s.log.Log(process.LevelWarn, fmt.Sprintf("received %s indicating exit request", signame))
 		s.beginShutdown(MoodShutdown)
 	})
 }
