@@ -253,48 +253,61 @@ func (s *Supervisor) Spawns() map[string]int {
 	return out
 }
 
-func (s *Supervisor) StartProcess(namespec string) (rpc.Waiter, error) {
-	var p *proc
+// onProc runs fn on the loop with the process named namespec, or returns
+// BAD_NAME: namespec when there is none.
+func (s *Supervisor) onProc(namespec string, fn func(p *proc) error) error {
 	var err error
 	s.call(func() {
-		if p = s.findProc(namespec); p == nil {
+		p := s.findProc(namespec)
+		if p == nil {
 			err = fault.New(fault.BadName, namespec)
 			return
 		}
-		if _, _, rerr := p.resolve(); rerr != nil {
-			if errors.Is(rerr, spawn.ErrNotFound) {
-				err = fault.New(fault.NoFile, rerr.Error())
-			} else {
-				err = fault.New(fault.NotExecutable, rerr.Error())
+		err = fn(p)
+	})
+	return err
+}
+
+// stream picks a process's stdout or stderr output.
+func (p *proc) stream(channel string) *output {
+	if channel == "stderr" {
+		return p.stderr
+	}
+	return p.stdout
+}
+
+func (s *Supervisor) StartProcess(namespec string) (rpc.Waiter, error) {
+	var started *proc
+	err := s.onProc(namespec, func(p *proc) error {
+		if _, _, err := p.resolve(); err != nil {
+			if errors.Is(err, spawn.ErrNotFound) {
+				return fault.New(fault.NoFile, err.Error())
 			}
-			return
+			return fault.New(fault.NotExecutable, err.Error())
 		}
 		switch st := p.m.State(); {
 		case st.IsRunning():
-			err = fault.New(fault.AlreadyStarted, namespec)
-			return
+			return fault.New(fault.AlreadyStarted, namespec)
 		case st == process.Unknown:
-			err = fault.New(fault.Failed, namespec+" is in an unknown process state")
-			return
+			return fault.New(fault.Failed, namespec+" is in an unknown process state")
 		}
 		now := s.clock()
-		if serr := p.m.Start(now); serr != nil {
-			err = fault.New(fault.Failed, serr.Error())
-			return
+		if err := p.m.Start(now); err != nil {
+			return fault.New(fault.Failed, err.Error())
 		}
 		if p.m.Spawnerr() != "" {
-			err = fault.New(fault.SpawnError, namespec)
-			return
+			return fault.New(fault.SpawnError, namespec)
 		}
 		p.m.Transition(now, s.mood == MoodRunning)
-		if p.m.State() == process.Running {
-			p = nil
+		if p.m.State() != process.Running {
+			started = p
 		}
+		return nil
 	})
-	if err != nil || p == nil {
+	if err != nil || started == nil {
 		return nil, err
 	}
-	return func(ctx context.Context) error { return s.waitStarted(ctx, p, namespec) }, nil
+	return func(ctx context.Context) error { return s.waitStarted(ctx, started, namespec) }, nil
 }
 
 // waitStarted is startProcess's onwait: RUNNING → nil; a spawn error or any
@@ -329,29 +342,23 @@ func (s *Supervisor) waitStarted(ctx context.Context, p *proc, namespec string) 
 }
 
 func (s *Supervisor) StopProcess(namespec string) (rpc.Waiter, error) {
-	var p *proc
-	var err error
-	s.call(func() {
-		if p = s.findProc(namespec); p == nil {
-			err = fault.New(fault.BadName, namespec)
-			return
-		}
+	var stopping *proc
+	err := s.onProc(namespec, func(p *proc) error {
 		if !p.m.State().IsRunning() {
-			err = fault.New(fault.NotRunning, namespec)
-			return
+			return fault.New(fault.NotRunning, namespec)
 		}
-		if serr := p.m.Stop(s.clock()); serr != nil {
-			err = fault.New(fault.Failed, serr.Error())
-			return
+		if err := p.m.Stop(s.clock()); err != nil {
+			return fault.New(fault.Failed, err.Error())
 		}
-		if p.m.State().IsStopped() {
-			p = nil
+		if !p.m.State().IsStopped() {
+			stopping = p
 		}
+		return nil
 	})
-	if err != nil || p == nil {
+	if err != nil || stopping == nil {
 		return nil, err
 	}
-	return func(ctx context.Context) error { return s.waitStopped(ctx, p) }, nil
+	return func(ctx context.Context) error { return s.waitStopped(ctx, stopping) }, nil
 }
 
 // waitStopped is stopProcess's onwait, with its stop_report every 2 s.
@@ -381,107 +388,66 @@ func (s *Supervisor) waitStopped(ctx context.Context, p *proc) error {
 }
 
 func (s *Supervisor) SignalProcess(namespec string, sig syscall.Signal) error {
-	var err error
-	s.call(func() {
-		p := s.findProc(namespec)
-		if p == nil {
-			err = fault.New(fault.BadName, namespec)
-			return
-		}
+	return s.onProc(namespec, func(p *proc) error {
 		if !p.m.State().IsSignallable() {
-			err = fault.New(fault.NotRunning, namespec)
-			return
+			return fault.New(fault.NotRunning, namespec)
 		}
-		if serr := p.m.Signal(sig); serr != nil {
-			if errors.Is(serr, process.ErrNotRunning) {
-				err = fault.New(fault.NotRunning, namespec)
-			} else {
-				err = fault.New(fault.Failed, serr.Error())
+		if err := p.m.Signal(sig); err != nil {
+			if errors.Is(err, process.ErrNotRunning) {
+				return fault.New(fault.NotRunning, namespec)
 			}
+			return fault.New(fault.Failed, err.Error())
 		}
+		return nil
 	})
-	return err
 }
 
 func (s *Supervisor) LogPath(namespec, channel string) (string, error) {
 	var path string
-	var err error
-	s.call(func() {
-		p := s.findProc(namespec)
-		if p == nil {
-			err = fault.New(fault.BadName, namespec)
-			return
-		}
-		if channel == "stderr" {
-			path = p.stderr.path
-		} else {
-			path = p.stdout.path
-		}
+	err := s.onProc(namespec, func(p *proc) error {
+		path = p.stream(channel).path
+		return nil
 	})
 	return path, err
 }
 
 // Ring returns the in-memory tail of a process's stream ("stdout" or
 // "stderr"), for live views and downloads of targets without a file.
-func (s *Supervisor) Ring(namespec, channel string) (ring *logfile.Ring, err error) {
-	var o *output
-	s.call(func() {
-		p := s.findProc(namespec)
-		if p == nil {
-			err = fault.New(fault.BadName, namespec)
-			return
-		}
-		o = p.stdout
-		if channel == "stderr" {
-			o = p.stderr
-		}
+func (s *Supervisor) Ring(namespec, channel string) (*logfile.Ring, error) {
+	var ring *logfile.Ring
+	err := s.onProc(namespec, func(p *proc) error {
+		ring = p.stream(channel).ring
+		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return o.ring, nil
+	return ring, err
 }
 
 func (s *Supervisor) ClearProcessLogs(namespec string) error {
-	var err error
-	s.call(func() {
-		p := s.findProc(namespec)
-		if p == nil {
-			err = fault.New(fault.BadName, namespec)
-			return
-		}
+	return s.onProc(namespec, func(p *proc) error {
+		var err error
 		for _, o := range []*output{p.stdout, p.stderr} {
 			o.ring.Reset()
-			if rot := o.current(); rot != nil {
-				if cerr := rot.Clear(); cerr != nil {
-					err = fault.New(fault.Failed, namespec)
-				}
+			if rot := o.current(); rot != nil && rot.Clear() != nil {
+				err = fault.New(fault.Failed, namespec)
 			}
 		}
+		return err
 	})
-	return err
 }
 
 func (s *Supervisor) SendStdin(namespec string, data []byte) error {
-	var err error
-	s.call(func() {
-		p := s.findProc(namespec)
-		if p == nil {
-			err = fault.New(fault.BadName, namespec)
-			return
-		}
+	return s.onProc(namespec, func(p *proc) error {
 		if p.m.Pid() == 0 || p.m.Killing() || p.stdin == nil {
-			err = fault.New(fault.NotRunning, namespec)
-			return
+			return fault.New(fault.NotRunning, namespec)
 		}
-		switch werr := p.stdin.write(data); {
-		case errors.Is(werr, errStdinClosed):
-			err = fault.New(fault.NoFile, namespec)
-		case werr != nil:
-			err = fmt.Errorf("writing to stdin of %s: %w", namespec, werr)
+		switch err := p.stdin.write(data); {
+		case errors.Is(err, errStdinClosed):
+			return fault.New(fault.NoFile, namespec)
+		case err != nil:
+			return fmt.Errorf("writing to stdin of %s: %w", namespec, err)
 		}
+		return nil
 	})
-	return err
 }
 
 func (s *Supervisor) SendRemoteCommEvent(typ, data string) error {
