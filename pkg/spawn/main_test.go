@@ -33,9 +33,30 @@ func TestMain(m *testing.M) {
 	if role := os.Getenv(roleEnv); role != "" {
 		os.Exit(runRole(role, os.Getenv(argEnv)))
 	}
+	inheritedIgnored = sigIgnMask()
 	// As supervisord does (and Python did), so direct spawns are possible.
 	signal.Ignore(spawn.IgnoredSignals()...)
 	os.Exit(m.Run())
+}
+
+// inheritedIgnored is the set of signals this test process was started
+// with ignored (after the Go runtime's start-up): dispositions that survive
+// exec, which children inherit from us as they would from the original.
+var inheritedIgnored uint64
+
+// sigIgnMask reads this process's ignored-signal mask from /proc.
+func sigIgnMask() uint64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "SigIgn:\t"); ok {
+			n, _ := strconv.ParseUint(v, 16, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 // runRole is the body of a child process; it returns the exit code.
