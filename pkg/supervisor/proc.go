@@ -426,27 +426,22 @@ var errnoNames = map[syscall.Errno]string{
 }
 
 // stdinWriter feeds a child's stdin from its own goroutine, so a child that
-// does not read never blocks the loop (the original buffers too).
+// does not read never blocks the loop (the original buffers too). The
+// goroutine only exists while there is something to write: most children
+// never get input, and an idle goroutine per process is memory for nothing.
 type stdinWriter struct {
 	f *os.File
 
 	mu      sync.Mutex
 	queue   [][]byte
 	queued  int
+	running bool // a drain goroutine is active
 	closed  bool // EPIPE or closed: later writes get NO_FILE
-	wake    chan struct{}
-	stopped chan struct{}
+	done    bool // the pipe has been closed
 }
 
 func newStdinWriter(f *os.File) *stdinWriter {
-	w := &stdinWriter{f: f, wake: make(chan struct{}, 1), stopped: make(chan struct{})}
-	if f == nil {
-		w.closed = true
-		close(w.stopped)
-		return w
-	}
-	go w.run()
-	return w
+	return &stdinWriter{f: f, closed: f == nil, done: f == nil}
 }
 
 var errStdinClosed = errors.New("stdin closed")
@@ -464,52 +459,50 @@ func (w *stdinWriter) write(data []byte) error {
 	}
 	w.queue = append(w.queue, append([]byte(nil), data...))
 	w.queued += len(data)
-	select {
-	case w.wake <- struct{}{}:
-	default:
+	if !w.running {
+		w.running = true
+		go w.drain()
 	}
 	return nil
 }
 
-func (w *stdinWriter) run() {
-	defer close(w.stopped)
-	defer w.f.Close()
-	for range w.wake {
-		for {
-			w.mu.Lock()
-			if w.closed && len(w.queue) == 0 {
-				w.mu.Unlock()
-				return
-			}
-			if len(w.queue) == 0 {
-				w.mu.Unlock()
-				break
-			}
-			chunk := w.queue[0]
-			w.queue = w.queue[1:]
-			w.queued -= len(chunk)
+// drain writes the queue out, then exits; it closes the pipe if the writer
+// was closed meanwhile or the child stopped reading.
+func (w *stdinWriter) drain() {
+	for {
+		w.mu.Lock()
+		if len(w.queue) == 0 {
+			w.running = false
+			finish := w.closed && !w.done
+			w.done = w.done || finish
 			w.mu.Unlock()
-			if _, err := w.f.Write(chunk); err != nil {
-				w.mu.Lock()
-				w.closed = true
-				w.queue = nil
-				w.mu.Unlock()
-				return
+			if finish {
+				w.f.Close()
 			}
+			return
+		}
+		chunk := w.queue[0]
+		w.queue = w.queue[1:]
+		w.queued -= len(chunk)
+		w.mu.Unlock()
+		if _, err := w.f.Write(chunk); err != nil {
+			w.mu.Lock()
+			w.closed = true
+			w.queue, w.queued = nil, 0
+			w.mu.Unlock()
 		}
 	}
 }
 
-// close stops the writer once the queue is drained (the child is gone).
+// close stops accepting input (the child is gone); the pipe is closed now,
+// or by the drain goroutine once it has written what was queued.
 func (w *stdinWriter) close() {
 	w.mu.Lock()
-	already := w.closed
 	w.closed = true
+	finish := !w.running && !w.done
+	w.done = w.done || finish
 	w.mu.Unlock()
-	if !already {
-		select {
-		case w.wake <- struct{}{}:
-		default:
-		}
+	if finish {
+		w.f.Close()
 	}
 }

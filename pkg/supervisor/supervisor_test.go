@@ -469,3 +469,53 @@ func TestFCGIProgramGetsListeningSocketOnStdin(t *testing.T) {
 		t.Errorf("socket not closed after the last process; log:\n%s", h.log)
 	}
 }
+
+func TestSendStdin(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "cat.out")
+	h := start(t, fmt.Sprintf(`[program:cat]
+command=/bin/cat
+startsecs=0
+stdout_logfile=%s
+
+[program:deaf]
+command=/bin/sleep 1000
+startsecs=0
+`, out))
+	h.waitState("cat", process.Running, 10*time.Second)
+	h.waitState("deaf", process.Running, 10*time.Second)
+	for _, line := range []string{"hello\n", "world\n"} {
+		if err := h.s.SendStdin("cat", []byte(line)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.waitFor("cat to echo its input", 10*time.Second, func() bool {
+		data, _ := os.ReadFile(out)
+		return string(data) == "hello\nworld\n"
+	})
+	// A child that never reads: its pipe fills, the queue takes the rest up
+	// to its bound, and the loop stays responsive throughout.
+	chunk := make([]byte, 64<<10)
+	var err error
+	for i := 0; i < 64 && err == nil; i++ {
+		err = h.s.SendStdin("deaf", chunk)
+	}
+	if err == nil || isFault(err, fault.NoFile, "deaf") {
+		t.Errorf("a full stdin queue should refuse more input, got %v", err)
+	}
+	if in := h.info("deaf"); in.State != int(process.Running) {
+		t.Errorf("deaf is %s", in.StateName)
+	}
+	w, err := h.s.StopProcess("cat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.s.SendStdin("cat", []byte("x")); !isFault(err, fault.NotRunning, "cat") {
+		t.Errorf("stdin to a stopped process: %v", err)
+	}
+	if err := h.s.SendStdin("nosuch", []byte("x")); !isFault(err, fault.BadName, "nosuch") {
+		t.Errorf("stdin to an unknown process: %v", err)
+	}
+}
