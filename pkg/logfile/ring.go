@@ -11,23 +11,71 @@ import (
 // concurrently; it never grows beyond its size.
 type Ring struct {
 	mu      sync.Mutex
-	buf     []byte
+	size    int           // capacity in bytes
+	pages   [][]byte      // the bytes at position offset%size, in ringPage pieces allocated on first use
 	start   int64         // oldest offset still held
 	end     int64         // offset after the newest byte
 	changed chan struct{} // closed on the next write if someone waits
 	waiting bool
 }
 
+// ringPage is the unit in which a ring's memory is allocated: a program
+// that never writes costs nothing, one that writes a little costs a page.
+const ringPage = 16 << 10
+
 // NewRing returns a ring holding at most size bytes (at least 1).
 func NewRing(size int) *Ring {
 	if size < 1 {
 		size = 1
 	}
-	return &Ring{buf: make([]byte, size), changed: make(chan struct{})}
+	return &Ring{size: size, pages: make([][]byte, (size+ringPage-1)/ringPage), changed: make(chan struct{})}
 }
 
 // Size returns the ring's capacity.
-func (r *Ring) Size() int { return len(r.buf) }
+func (r *Ring) Size() int { return r.size }
+
+// span returns the bytes from position pos to the end of its page (or of
+// the ring), allocating the page if alloc is set; nil if absent.
+func (r *Ring) span(pos int, alloc bool) []byte {
+	i := pos / ringPage
+	if r.pages[i] == nil {
+		if !alloc {
+			return nil
+		}
+		r.pages[i] = make([]byte, min(ringPage, r.size-i*ringPage))
+	}
+	return r.pages[i][pos-i*ringPage:]
+}
+
+// copyIn stores p (len(p) ≤ size) at position pos, wrapping around.
+func (r *Ring) copyIn(pos int, p []byte) {
+	for len(p) > 0 {
+		n := copy(r.span(pos, true), p)
+		p = p[n:]
+		if pos += n; pos == r.size {
+			pos = 0
+		}
+	}
+}
+
+// copyOut fills dst from position pos, wrapping around.
+func (r *Ring) copyOut(dst []byte, pos int) {
+	for len(dst) > 0 {
+		src := r.span(pos, false)
+		var n int
+		if src == nil {
+			// Never written: only possible for positions not yet held.
+			n = min(len(dst), ringPage-pos%ringPage, r.size-pos)
+			clear(dst[:n])
+		} else {
+			n = copy(dst, src)
+		}
+		dst = dst[n:]
+		if pos += n; pos == r.size {
+			pos = 0
+		}
+	}
+}
 
 // Write appends p, dropping the oldest bytes beyond the ring's size. It never
 // fails.
@@ -37,14 +85,12 @@ func (r *Ring) Write(p []byte) (int, error) {
 		return 0, nil
 	}
 	r.mu.Lock()
-	size := len(r.buf)
+	size := r.size
 	end := r.end + int64(n)
 	if n > size {
 		p = p[n-size:]
 	}
-	pos := int((end - int64(len(p))) % int64(size))
-	c := copy(r.buf[pos:], p)
-	copy(r.buf, p[c:])
+	r.copyIn(int((end-int64(len(p)))%int64(size)), p)
 	r.end = end
 	if r.start < end-int64(size) {
 		r.start = end - int64(size)
@@ -97,10 +143,7 @@ func (r *Ring) ReadAt(off int64, max int) (data []byte, next int64, truncated bo
 		n = int64(max)
 	}
 	data = make([]byte, n)
-	size := int64(len(r.buf))
-	pos := int(off % size)
-	c := copy(data, r.buf[pos:])
-	copy(data[c:], r.buf)
+	r.copyOut(data, int(off%int64(r.size)))
 	return data, off + n, truncated
 }
 
