@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 
@@ -461,14 +462,30 @@ func (s *Supervisor) ConfigInfo() []rpc.ConfigInfo {
 	var out []rpc.ConfigInfo
 	s.call(func() {
 		for _, gc := range s.pending.Groups {
-			_, inuse := s.groups[gc.Name]
-			for _, pc := range gc.Processes {
-				out = append(out, configInfo(gc, pc, inuse))
+			g, inuse := s.groups[gc.Name]
+			for i, pc := range gc.Processes {
+				ci := configInfo(gc, pc, inuse)
+				// Like the original, a group built from this very config
+				// reports the AUTO log files it created; a re-read config
+				// not yet applied still says 'auto'.
+				if inuse && g.cfg == gc && i < len(g.procs) {
+					ci.Stdout.Logfile, ci.Stdout.LogfileAuto = autoResolved(ci.Stdout, g.procs[i].stdout)
+					ci.Stderr.Logfile, ci.Stderr.LogfileAuto = autoResolved(ci.Stderr, g.procs[i].stderr)
+				}
+				out = append(out, ci)
 			}
 		}
 	})
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
+}
+
+// autoResolved replaces an AUTO log name by the file actually in use.
+func autoResolved(c rpc.ChannelConfig, o *output) (string, bool) {
+	if c.LogfileAuto && o.path != "" {
+		return o.path, false
+	}
+	return c.Logfile, c.LogfileAuto
 }
 
 func configInfo(gc *config.Group, pc *config.Process, inuse bool) rpc.ConfigInfo {
@@ -479,12 +496,17 @@ func configInfo(gc *config.Group, pc *config.Process, inuse bool) rpc.ConfigInfo
 			EventsEnabled: lc.EventsEnabled, Syslog: lc.Syslog,
 		}
 	}
+	// The original's loader turns serverurl=AUTO into None.
+	serverurl := pc.Serverurl
+	if strings.EqualFold(strings.TrimSpace(serverurl), "AUTO") || serverurl == "" {
+		serverurl = "none"
+	}
 	return rpc.ConfigInfo{
 		Name: pc.Name, Group: gc.Name, GroupPrio: gc.Priority, ProcessPrio: pc.Priority,
 		Inuse: inuse, Autostart: pc.Autostart, Command: pc.Command, Directory: pc.Directory,
 		UID: pc.UID, Exitcodes: pc.Exitcodes, Killasgroup: pc.Killasgroup,
 		RedirectStderr: pc.RedirectStderr, Startretries: pc.Startretries, Startsecs: pc.Startsecs,
-		Stopwaitsecs: pc.Stopwaitsecs, Stopsignal: pc.Stopsignal, Serverurl: pc.Serverurl,
+		Stopwaitsecs: pc.Stopwaitsecs, Stopsignal: pc.Stopsignal, Serverurl: serverurl,
 		Stdout: ch(pc.Stdout), Stderr: ch(pc.Stderr),
 	}
 }
