@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"syscall"
 	"unicode/utf8"
 
 	"github.com/gosupervisor/gosupervisor/pkg/pyfmt"
@@ -39,7 +40,23 @@ type ChannelOptions struct {
 	OnLog     func(data []byte) // each logged chunk, captured text included (PROCESS_LOG_*)
 	Debug     func(msg string)  // set when the main log level ≤ debug: the original's DEBG copies
 	Warn      func(msg string)  // a failing log write (reported once per failure streak)
+
+	// Buffers, when set, lends Pump its read buffer only while a read is
+	// under way (pipes in the runtime poller); one pool shared by every
+	// channel keeps idle programs from each holding a 128 KiB buffer.
+	Buffers *BufferPool
 }
+
+// BufferPool lends ReadChunk-sized read buffers.
+type BufferPool struct{ p sync.Pool }
+
+// NewBufferPool returns an empty pool.
+func NewBufferPool() *BufferPool {
+	return &BufferPool{p: sync.Pool{New: func() any { b := make([]byte, ReadChunk); return &b }}}
+}
+
+func (bp *BufferPool) get() *[]byte  { return bp.p.Get().(*[]byte) }
+func (bp *BufferPool) put(b *[]byte) { bp.p.Put(b) }
 
 // Channel is the output pipeline of one stream of one process. Pump runs on
 // its own goroutine; Reopen, Clear and Close may be called from any other.
@@ -64,6 +81,11 @@ func NewChannel(opt ChannelOptions) *Channel {
 // through the pipeline, in order. A slow sink blocks only this pump, which
 // in turn back-pressures the child's pipe. It returns nil at EOF.
 func (c *Channel) Pump(r io.Reader) error {
+	if f, ok := r.(*os.File); ok && c.opt.Buffers != nil {
+		if rc, err := f.SyscallConn(); err == nil {
+			return c.pumpRaw(f.Name(), rc)
+		}
+	}
 	buf := make([]byte, ReadChunk)
 	for {
 		n, err := r.Read(buf)
@@ -76,6 +98,50 @@ func (c *Channel) Pump(r io.Reader) error {
 				return nil
 			}
 			return fmt.Errorf("read %s of %s: %w", c.opt.Stream, c.opt.Name, err)
+		}
+	}
+}
+
+// pumpRaw is Pump for a descriptor in the runtime poller: it waits for
+// readability without holding a buffer, then reads into a borrowed one.
+func (c *Channel) pumpRaw(name string, rc syscall.RawConn) error {
+	for {
+		var n int
+		var rerr error
+		var buf *[]byte
+		err := rc.Read(func(fd uintptr) bool {
+			buf = c.opt.Buffers.get()
+			for {
+				n, rerr = syscall.Read(int(fd), *buf)
+				if rerr != syscall.EINTR {
+					break
+				}
+			}
+			if rerr == syscall.EAGAIN {
+				c.opt.Buffers.put(buf)
+				return false
+			}
+			return true
+		})
+		if n > 0 {
+			c.Feed((*buf)[:n])
+		}
+		if buf != nil && (err == nil || n > 0) {
+			c.opt.Buffers.put(buf)
+		}
+		switch {
+		case err != nil && (errors.Is(err, os.ErrClosed) || errors.Is(err, io.EOF)):
+			c.Flush()
+			return nil
+		case err != nil:
+			c.Flush()
+			return fmt.Errorf("read %s of %s (%s): %w", c.opt.Stream, c.opt.Name, name, err)
+		case rerr != nil:
+			c.Flush()
+			return fmt.Errorf("read %s of %s: %w", c.opt.Stream, c.opt.Name, rerr)
+		case n == 0:
+			c.Flush()
+			return nil
 		}
 	}
 }

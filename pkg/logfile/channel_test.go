@@ -195,6 +195,12 @@ func TestBytesRepr(t *testing.T) {
 // 200 MB from a real child process through Pump into a rotating file: the
 // backups and the file, oldest first, are exactly what the child wrote.
 func TestChannelPumpChildAcrossRotations(t *testing.T) {
+	t.Run("own buffer", func(t *testing.T) { pumpChildAcrossRotations(t, nil) })
+	// The pooled path waits in the runtime poller and borrows its buffer.
+	t.Run("pooled buffer", func(t *testing.T) { pumpChildAcrossRotations(t, NewBufferPool()) })
+}
+
+func pumpChildAcrossRotations(t *testing.T, bufs *BufferPool) {
 	size := int64(200 << 20)
 	if testing.Short() {
 		size = 20 << 20
@@ -216,7 +222,7 @@ func TestChannelPumpChildAcrossRotations(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logged int64
-	c := NewChannel(ChannelOptions{Name: "child", Stream: "stdout", Rotator: rot,
+	c := NewChannel(ChannelOptions{Name: "child", Stream: "stdout", Rotator: rot, Buffers: bufs,
 		OnLog: func(b []byte) { logged += int64(len(b)) }})
 	if err := c.Pump(out); err != nil {
 		t.Fatal(err)

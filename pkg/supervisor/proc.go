@@ -380,6 +380,7 @@ func (p *proc) pump(o *output, rot *logfile.Rotator, r *os.File) {
 		StripANSI:       s.cfg.Supervisord.StripAnsi,
 		CaptureMaxBytes: o.capture,
 		Warn:            func(msg string) { s.log.Log(process.LevelWarn, msg) },
+		Buffers:         s.bufs,
 	}
 	if o.syslog {
 		sl := logfile.NewSyslog(p.cfg.Name)

@@ -96,7 +96,8 @@ type Supervisor struct {
 	next      *config.Config // set while a restart is pending
 	events    *bus
 	lastTick  map[int]int64
-	listeners listeners // event listener pools (listeners.go)
+	listeners listeners           // event listener pools (listeners.go)
+	bufs      *logfile.BufferPool // read buffers lent to the pumps
 
 	// moodMirror lets State() answer without a round trip through the loop.
 	mu         sync.Mutex
@@ -134,6 +135,7 @@ func New(opts Options) (*Supervisor, error) {
 		moodMirror: MoodRunning,
 		events:     newBus(),
 		lastTick:   map[int]int64{},
+		bufs:       logfile.NewBufferPool(),
 	}
 	s.setConfig(opts.Config)
 	s.initListeners()
