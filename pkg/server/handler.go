@@ -29,6 +29,8 @@ type routes struct {
 	// rpcinterface directly, whatever the config says.
 	full *rpc.Server
 	ui   http.Handler
+	// snapshots shares getAllProcessInfo answers between concurrent callers.
+	snapshots snapshotCache
 }
 
 func newRoutes(sup *supervisor.Supervisor, log Logger, opts Options) *routes {

@@ -306,3 +306,33 @@ func TestHelpers(t *testing.T) {
 		t.Errorf("htmlAttr = %q", got)
 	}
 }
+
+// getAllProcessInfo answers are shared within a second, but never outlive
+// a change: removing a group must show at once.
+func TestProcessInfoSnapshotIsNeverStale(t *testing.T) {
+	e := newEngine(t, progConf+"\n[program:other]\ncommand=/bin/sleep 1000\nautostart=false\n")
+	h := e.handler(config.HTTPServer{})
+	call := func() string {
+		body := "<?xml version='1.0'?>\n<methodCall>\n<methodName>supervisor.getAllProcessInfo</methodName>\n</methodCall>\n"
+		rec := do(h, "POST", "/RPC2", body, map[string]string{"Content-Length": strconv.Itoa(len(body))})
+		if rec.Code != 200 {
+			t.Fatalf("status %d", rec.Code)
+		}
+		return rec.Body.String()
+	}
+	first := call()
+	if !strings.Contains(first, "<string>other</string>") {
+		t.Fatalf("no 'other' in %s", first)
+	}
+	for range 20 {
+		if got := call(); !strings.Contains(got, "<string>other</string>") {
+			t.Fatalf("'other' vanished: %s", got)
+		}
+	}
+	if err := e.sup.RemoveGroup("other"); err != nil {
+		t.Fatal(err)
+	}
+	if got := call(); strings.Contains(got, "<string>other</string>") {
+		t.Fatalf("a removed group is still listed: %s", got)
+	}
+}

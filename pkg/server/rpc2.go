@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
+	"time"
 
 	"github.com/gosupervisor/gosupervisor/pkg/fault"
 	"github.com/gosupervisor/gosupervisor/pkg/mainlog"
@@ -63,10 +65,25 @@ func (rt *routes) serveRPC(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rt.log.Log(mainlog.Trace, "XML-RPC method called: "+method+"()")
+	cacheable := method == "supervisor.getAllProcessInfo" && len(params) == 0
+	var key snapshotKey
+	if cacheable {
+		key = snapshotKey{sec: time.Now().Unix(), gen: rt.sup.Generation()}
+		if body := rt.snapshots.get(key); body != nil {
+			rt.log.Log(mainlog.Trace, "XML-RPC method "+method+"() returned successfully")
+			writeXML(w, body)
+			return
+		}
+	}
 	value, err := rt.rpc.Dispatch(r.Context(), method, params)
 	var body []byte
 	var f *fault.Error
 	switch {
+	case err == nil && cacheable:
+		rt.log.Log(mainlog.Trace, "XML-RPC method "+method+"() returned successfully")
+		if body, err = xmlrpc.AppendResponse(nil, value); err == nil {
+			rt.snapshots.put(key, snapshotKey{sec: time.Now().Unix(), gen: rt.sup.Generation()}, body)
+		}
 	case err == nil:
 		rt.log.Log(mainlog.Trace, "XML-RPC method "+method+"() returned successfully")
 		body, err = xmlrpc.AppendResponse(nil, value)
@@ -83,10 +100,51 @@ func (rt *routes) serveRPC(w http.ResponseWriter, r *http.Request) {
 		Error(w, http.StatusInternalServerError)
 		return
 	}
+	writeXML(w, body)
+}
+
+func writeXML(w http.ResponseWriter, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "text/xml")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	_, _ = w.Write(body)
+}
+
+// snapshotKey identifies a getAllProcessInfo answer: its contents depend
+// only on the engine's generation and the clock's whole second (now,
+// uptimes).
+type snapshotKey struct {
+	sec int64
+	gen uint64
+}
+
+// snapshotCache keeps the last encoded getAllProcessInfo answer, so that
+// many monitoring clients polling at once share one snapshot and encoding.
+type snapshotCache struct {
+	mu   sync.Mutex
+	key  snapshotKey
+	body []byte
+}
+
+func (c *snapshotCache) get(k snapshotKey) []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.body != nil && c.key == k {
+		return c.body
+	}
+	return nil
+}
+
+// put stores body computed between keys before and after; if the second or
+// the generation moved meanwhile it is not known to be current, so it is
+// not kept.
+func (c *snapshotCache) put(before, after snapshotKey, body []byte) {
+	if before != after {
+		return
+	}
+	c.mu.Lock()
+	c.key, c.body = before, body
+	c.mu.Unlock()
 }
 
 // loggedBody is Python's repr of the request body, shortened if huge.

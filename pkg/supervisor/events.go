@@ -88,6 +88,11 @@ func (b *bus) close() {
 	}
 }
 
+// Generation changes whenever anything a process snapshot shows may have
+// changed other than the clock (every event bumps it), so a caller may reuse
+// a snapshot taken within the same second and generation.
+func (s *Supervisor) Generation() uint64 { return s.gen.Load() }
+
 // Subscribe returns a channel of every event from now on. The channel is
 // closed when the subscriber falls more than size events behind, when cancel
 // is called, or when the supervisor stops.
@@ -103,6 +108,7 @@ func (s *Supervisor) AddHook(fn func(Event)) {
 
 // emit runs on the loop.
 func (s *Supervisor) emit(ev Event) {
+	s.gen.Add(1)
 	if ev.Time.IsZero() {
 		ev.Time = s.clock()
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gosupervisor/gosupervisor/pkg/config"
@@ -98,6 +99,8 @@ type Supervisor struct {
 	lastTick  map[int]int64
 	listeners listeners           // event listener pools (listeners.go)
 	bufs      *logfile.BufferPool // read buffers lent to the pumps
+
+	gen atomic.Uint64 // see Generation
 
 	// moodMirror lets State() answer without a round trip through the loop.
 	mu         sync.Mutex
