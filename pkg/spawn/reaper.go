@@ -25,11 +25,13 @@ type Exit struct {
 // lost; the original reaps on every 1 s loop pass regardless of signals.
 const safetyPoll = time.Second
 
-// Reaper is the only caller of wait4 in the process. Spawn registers pids
-// under mu, held across the fork; reap holds mu around each wait4, so a
-// child that exits at once is always recognised as ours.
+// Reaper is the only caller of wait4 in the process. Spawns hold mu for
+// reading across the fork and register the pid before releasing it; each
+// wait4 holds mu for writing, so a child that exits at once is always
+// recognised as ours, while several spawns may fork at the same time.
 type Reaper struct {
-	mu    sync.Mutex
+	mu    sync.RWMutex
+	kmu   sync.Mutex // guards known between concurrent spawns
 	known map[int]struct{}
 
 	qmu   sync.Mutex
@@ -101,8 +103,10 @@ func (r *Reaper) reapAll() {
 		r.mu.Lock()
 		pid, err := syscall.Wait4(-1, &e.Status, syscall.WNOHANG, &e.Rusage)
 		if pid > 0 {
+			r.kmu.Lock()
 			_, e.Known = r.known[pid]
 			delete(r.known, pid)
+			r.kmu.Unlock()
 		}
 		r.mu.Unlock()
 		if errors.Is(err, syscall.EINTR) {

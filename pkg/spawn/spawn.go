@@ -184,12 +184,14 @@ func (r *Reaper) Spawn(spec Spec) (*Child, error) {
 	// must see; the parent ends stay in Go's poller.
 	files := []uintptr{p.child[0].Fd(), p.child[1].Fd(), p.child[2].Fd()}
 
-	r.mu.Lock()
+	r.mu.RLock()
 	pid, err := fork(spec, files)
 	if err == nil {
+		r.kmu.Lock()
 		r.known[pid] = struct{}{}
+		r.kmu.Unlock()
 	}
-	r.mu.Unlock()
+	r.mu.RUnlock()
 	if err != nil {
 		p.closeParent()
 		return nil, forkError(spec.Name, err)

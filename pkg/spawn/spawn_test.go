@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -409,6 +410,47 @@ func TestInstantExitIsKnown(t *testing.T) {
 		if !e.Known || e.Status.ExitStatus() != want {
 			t.Fatalf("spawn %d: exit %+v, want known status %d", i, e, want)
 		}
+	}
+}
+
+// Spawns may fork concurrently; every instant exit is still recognised as
+// ours, never reaped before its pid is registered.
+func TestConcurrentSpawnsAreKnown(t *testing.T) {
+	h := startHarness(t)
+	const workers, each = 8, 40
+	pids := make(chan int, workers*each)
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				c, err := h.r.Spawn(spawn.Spec{Argv: []string{"true"}, Path: "/bin/true", Umask: -1})
+				if err != nil {
+					errs <- err
+					return
+				}
+				closeChild(c)
+				pids <- c.Pid
+			}
+		}()
+	}
+	wg.Wait()
+	close(pids)
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	n := 0
+	for pid := range pids {
+		if e := h.mustExit(t, pid); !e.Known || e.Status.ExitStatus() != 0 {
+			t.Fatalf("pid %d: exit %+v, want known status 0", pid, e)
+		}
+		n++
+	}
+	if n != workers*each {
+		t.Fatalf("%d spawns, want %d", n, workers*each)
 	}
 }
 

@@ -68,7 +68,8 @@ type proc struct {
 
 	stdout, stderr *output
 	stdin          *stdinWriter
-	holdsSocket    bool // holds a reference on the group's fcgi socket
+	holdsSocket    bool    // holds a reference on the group's fcgi socket
+	forked         *forked // started by prespawn, not yet attached (loop only)
 
 	// watch is closed (and replaced) on every state change, waking waiters.
 	watch chan struct{}
@@ -219,18 +220,51 @@ func (e procEnv) StateChanged(_ *process.Proc, ev process.StateEvent) {
 // spawn is the parent side of the original's spawn(): resolve the command,
 // open the logs, start the child through the reaper and its pumps.
 func (p *proc) spawn() (int, error) {
+	if f := p.forked; f != nil {
+		// Forked ahead of this pass by prespawn.
+		p.forked = nil
+		return p.attach(f)
+	}
+	var sock *os.File
+	if p.g.cfg.Kind == config.FCGIGroup && p.g.cfg.Socket != nil {
+		var err error
+		if sock, err = p.s.fcgiAcquire(p.g); err != nil {
+			return 0, err
+		}
+		p.holdsSocket = true
+	}
+	f := p.fork(sock)
+	if f.err != nil {
+		p.releaseSocket()
+	}
+	return p.attach(f)
+}
+
+// forked is a child started (or not) by fork, waiting to be attached.
+type forked struct {
+	child                *spawn.Child
+	stdoutRot, stderrRot *logfile.Rotator
+	err                  error
+}
+
+// fork resolves the command, opens the logs and starts the child. It only
+// reads the process's immutable config and locked state, so prespawn may run
+// it for several processes at once, off the loop.
+func (p *proc) fork(stdin *os.File) *forked {
 	s := p.s
+	f := &forked{}
 	argv, path, err := p.resolve()
 	if err != nil {
-		return 0, err
+		f.err = err
+		return f
 	}
 	warn := func(msg string) { s.log.Log(process.LevelWarn, msg) }
-	var stdoutRot, stderrRot *logfile.Rotator
-	if stdoutRot, err = p.stdout.rotator(warn); err == nil && !p.cfg.RedirectStderr {
-		stderrRot, err = p.stderr.rotator(warn)
+	if f.stdoutRot, err = p.stdout.rotator(warn); err == nil && !p.cfg.RedirectStderr {
+		f.stderrRot, err = p.stderr.rotator(warn)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("unknown error making dispatchers for '%s': %s", p.cfg.Name, errnoName(err))
+		f.err = fmt.Errorf("unknown error making dispatchers for '%s': %s", p.cfg.Name, errnoName(err))
+		return f
 	}
 	spec := spawn.Spec{
 		Name:           p.cfg.Name,
@@ -240,32 +274,28 @@ func (p *proc) spawn() (int, error) {
 		Dir:            p.cfg.Directory,
 		Umask:          p.cfg.Umask,
 		RedirectStderr: p.cfg.RedirectStderr,
+		Stdin:          stdin,
 	}
 	if p.cfg.User != "" {
-		cred, err := credential(p.cfg.User)
-		if err != nil {
-			return 0, err
+		if spec.Cred, f.err = credential(p.cfg.User); f.err != nil {
+			return f
 		}
-		spec.Cred = cred
 	}
-	if p.g.cfg.Kind == config.FCGIGroup && p.g.cfg.Socket != nil {
-		sock, err := s.fcgiAcquire(p.g)
-		if err != nil {
-			return 0, err
-		}
-		spec.Stdin = sock
-		p.holdsSocket = true
+	f.child, f.err = s.opts.Reaper.Spawn(spec)
+	return f
+}
+
+// attach records a started child on the loop: its pid, stdin and pumps.
+func (p *proc) attach(f *forked) (int, error) {
+	if f.err != nil {
+		return 0, f.err
 	}
-	child, err := s.opts.Reaper.Spawn(spec)
-	if err != nil {
-		p.releaseSocket()
-		return 0, err
-	}
-	s.byPid[child.Pid] = p
+	child := f.child
+	p.s.byPid[child.Pid] = p
 	p.stdin = newStdinWriter(child.Stdin)
-	go p.pump(p.stdout, stdoutRot, child.Stdout)
+	go p.pump(p.stdout, f.stdoutRot, child.Stdout)
 	if child.Stderr != nil {
-		go p.pump(p.stderr, stderrRot, child.Stderr)
+		go p.pump(p.stderr, f.stderrRot, child.Stderr)
 	}
 	return child.Pid, nil
 }

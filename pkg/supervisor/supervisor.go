@@ -230,11 +230,15 @@ func (s *Supervisor) post(fn func()) {
 func (s *Supervisor) transitionAll() {
 	now := s.clock()
 	running := s.mood == MoodRunning
+	if running {
+		s.prespawn()
+	}
 	for _, g := range s.order {
 		for _, p := range g.procs {
 			p.m.Transition(now, running)
 		}
 	}
+	s.dropPrespawned()
 	s.tick(now)
 	s.dispatchListeners()
 }

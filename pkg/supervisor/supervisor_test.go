@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -517,5 +518,42 @@ startsecs=0
 	}
 	if err := h.s.SendStdin("nosuch", []byte("x")); !isFault(err, fault.BadName, "nosuch") {
 		t.Errorf("stdin to an unknown process: %v", err)
+	}
+}
+
+// The autostart batch is forked concurrently but attached in the original's
+// order: groups by (priority, name), so the log reads as with serial spawns.
+func TestBatchAutostartKeepsOrder(t *testing.T) {
+	var conf strings.Builder
+	var want []string
+	for i := range 20 {
+		name := fmt.Sprintf("p%02d", i)
+		fmt.Fprintf(&conf, "[program:%s]\ncommand=/bin/sleep 1000\nstartsecs=0\npriority=%d\n\n", name, 100-i%5)
+		want = append(want, name)
+	}
+	h := start(t, conf.String())
+	for _, n := range want {
+		h.waitState(n, process.Running, 20*time.Second)
+	}
+	var spawned []string
+	for _, line := range strings.Split(h.log.String(), "\n") {
+		if rest, ok := strings.CutPrefix(line, "spawned: '"); ok {
+			spawned = append(spawned, rest[:strings.IndexByte(rest, '\'')])
+		}
+	}
+	// Expected: by priority ascending (96 … 100), then by name.
+	expected := append([]string(nil), want...)
+	prio := func(name string) int { n, _ := strconv.Atoi(name[1:]); return 100 - n%5 }
+	sort.Slice(expected, func(i, j int) bool {
+		if pi, pj := prio(expected[i]), prio(expected[j]); pi != pj {
+			return pi < pj
+		}
+		return expected[i] < expected[j]
+	})
+	if strings.Join(spawned, " ") != strings.Join(expected, " ") {
+		t.Errorf("spawn order\n got %v\nwant %v", spawned, expected)
+	}
+	if h.log.count("prespawned child") != 0 || h.log.count("reaped unknown pid") != 0 {
+		t.Errorf("a prespawned child was wasted or reaped as unknown; log:\n%s", h.log)
 	}
 }
