@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -156,7 +157,12 @@ func startDaemon(t *testing.T, o daemonOpts) *daemon {
 	}
 	pid := d.cmd.Process.Pid
 	t.Cleanup(func() {
-		// supervisord and its children share the process group we gave it.
+		// supervisord puts every child in a process group of its own, so
+		// killing the daemon's group would orphan them: kill each child's
+		// group first (that also takes grandchildren such as sleep loops).
+		for _, child := range childPids(pid) {
+			syscall.Kill(-child, syscall.SIGKILL)
+		}
 		syscall.Kill(-pid, syscall.SIGKILL)
 		d.cmd.Wait()
 	})
@@ -261,4 +267,29 @@ func normalize(s string, ds ...*daemon) string {
 		s = m.re.ReplaceAllString(s, m.repl)
 	}
 	return s
+}
+
+// childPids lists the processes whose parent is pid.
+func childPids(pid int) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		data, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// Fields after the command (which may contain spaces): state, ppid, ...
+		rest := string(data[strings.LastIndexByte(string(data), ')')+1:])
+		if f := strings.Fields(rest); len(f) > 1 && f[1] == strconv.Itoa(pid) {
+			out = append(out, child)
+		}
+	}
+	return out
 }
