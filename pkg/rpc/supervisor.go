@@ -776,45 +776,49 @@ func (s *Server) readLog(a []any) (any, error) {
 		return nil, err
 	}
 	path := s.b.MainLogPath()
-	if path == "" {
-		return nil, fault.New(fault.NoFile, "") // extra None: bare
-	}
-	if !exists(path) {
-		return nil, fault.New(fault.NoFile, path)
+	if err := requireFile(path); err != nil {
+		return nil, err
 	}
 	return readFile(path, a[0], a[1])
 }
 
-func (s *Server) readProcessLog(a []any, channel string) (any, error) {
-	if err := s.update(); err != nil {
-		return nil, err
-	}
-	t, err := s.resolveProcess(a[0])
-	if err != nil {
-		return nil, err
-	}
-	path, err := s.b.LogPath(t.name, channel)
-	if err != nil {
-		return nil, err
-	}
+// requireFile is the original's NO_FILE check before reading a log: bare
+// when there is no log file, with the path when the file is missing.
+func requireFile(path string) error {
 	if path == "" {
-		return nil, fault.New(fault.NoFile, "")
+		return fault.New(fault.NoFile, "") // extra None: bare
 	}
 	if !exists(path) {
-		return nil, fault.New(fault.NoFile, path)
+		return fault.New(fault.NoFile, path)
+	}
+	return nil
+}
+
+// processLogPath resolves a process name argument to its channel's log file.
+func (s *Server) processLogPath(name any, channel string) (string, error) {
+	if err := s.update(); err != nil {
+		return "", err
+	}
+	t, err := s.resolveProcess(name)
+	if err != nil {
+		return "", err
+	}
+	return s.b.LogPath(t.name, channel)
+}
+
+func (s *Server) readProcessLog(a []any, channel string) (any, error) {
+	path, err := s.processLogPath(a[0], channel)
+	if err != nil {
+		return nil, err
+	}
+	if err := requireFile(path); err != nil {
+		return nil, err
 	}
 	return readFile(path, a[1], a[2])
 }
 
 func (s *Server) tailProcessLog(a []any, channel string) (any, error) {
-	if err := s.update(); err != nil {
-		return nil, err
-	}
-	t, err := s.resolveProcess(a[0])
-	if err != nil {
-		return nil, err
-	}
-	path, err := s.b.LogPath(t.name, channel)
+	path, err := s.processLogPath(a[0], channel)
 	if err != nil {
 		return nil, err
 	}
