@@ -13,6 +13,9 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+
+	"github.com/gosupervisor/gosupervisor/pkg/fault"
+	"github.com/gosupervisor/gosupervisor/pkg/version"
 )
 
 // Exit statuses (LSB init script conventions, as the original uses them).
@@ -29,27 +32,28 @@ const (
 	statusUnknown    = 4
 )
 
-// Fault codes the client interprets.
+// Fault codes the client interprets (the original's, from pkg/fault; the
+// results it compares them with carry plain ints).
 const (
-	faultUnknownMethod       = 1
-	faultShutdownState       = 6
-	faultBadName             = 10
-	faultBadSignal           = 11
-	faultNoFile              = 20
-	faultNotExecutable       = 21
-	faultFailed              = 30
-	faultAbnormalTermination = 40
-	faultSpawnError          = 50
-	faultAlreadyStarted      = 60
-	faultNotRunning          = 70
-	faultSuccess             = 80
-	faultAlreadyAdded        = 90
-	faultStillRunning        = 91
-	faultCantReread          = 92
+	faultUnknownMethod       = int(fault.UnknownMethod)
+	faultShutdownState       = int(fault.ShutdownState)
+	faultBadName             = int(fault.BadName)
+	faultBadSignal           = int(fault.BadSignal)
+	faultNoFile              = int(fault.NoFile)
+	faultNotExecutable       = int(fault.NotExecutable)
+	faultFailed              = int(fault.Failed)
+	faultAbnormalTermination = int(fault.AbnormalTermination)
+	faultSpawnError          = int(fault.SpawnError)
+	faultAlreadyStarted      = int(fault.AlreadyStarted)
+	faultNotRunning          = int(fault.NotRunning)
+	faultSuccess             = int(fault.Success)
+	faultAlreadyAdded        = int(fault.AlreadyAdded)
+	faultStillRunning        = int(fault.StillRunning)
+	faultCantReread          = int(fault.CantReread)
 )
 
 // apiVersion is what supervisorctl requires the server's getVersion to say.
-const apiVersion = "3.0"
+const apiVersion = version.APIVersion
 
 // IO is where the controller reads and writes.
 type IO struct {
