@@ -7,7 +7,6 @@
 package compat
 
 import (
-	"fmt"
 	"os"
 	"testing"
 
@@ -18,20 +17,7 @@ import (
 var bins harness.Binaries
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "compat-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	bins, err = harness.Build(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(harness.RunWithBinaries(m, "compat-bin-", &bins))
 }
 
 // subject is the supervisord under test (ours unless overridden).

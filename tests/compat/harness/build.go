@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"testing"
 )
 
 // Python's supervisor 4.2.5, the oracle.
@@ -71,3 +72,20 @@ func NoPython() bool { return os.Getenv("GOSUPERVISOR_NO_PYTHON") == "1" }
 
 // ErrNoPython is returned by helpers that need the oracle when it is disabled.
 var ErrNoPython = errors.New("python oracle disabled by GOSUPERVISOR_NO_PYTHON=1")
+
+// RunWithBinaries is a TestMain body: it builds the binaries into a fresh
+// temp dir (named with prefix) into *bins, runs the tests, removes the dir
+// and returns the exit code.
+func RunWithBinaries(m *testing.M, prefix string, bins *Binaries) int {
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	if *bins, err = Build(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return m.Run()
+}
