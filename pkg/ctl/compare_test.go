@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/gosupervisor/gosupervisor/internal/testutil"
 )
 
 // pair is two identically configured Python daemons: the original
@@ -276,7 +278,7 @@ func TestCompareNoServer(t *testing.T) {
 	t.Parallel()
 	needPython(t)
 	dir := t.TempDir()
-	closed := freePort(t)
+	closed := testutil.FreePort(t)
 	cases := [][]string{
 		{"-s", "unix://" + dir + "/nosock", "status"},
 		{"-s", "unix://" + dir + "/nosock", "start x"},

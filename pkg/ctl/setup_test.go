@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gosupervisor/gosupervisor/internal/testutil"
 )
 
 const (
@@ -33,16 +34,6 @@ func needPython(t *testing.T) {
 		}
 		t.Fatalf("Python supervisord is required as the oracle (%v); set GOSUPERVISOR_NO_PYTHON=1 to skip", err)
 	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // daemon is one running Python supervisord.
@@ -145,7 +136,7 @@ func startDaemon(t *testing.T, o daemonOpts) *daemon {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	d := &daemon{dir: dir, sock: filepath.Join(dir, "sv.sock"), port: freePort(t)}
+	d := &daemon{dir: dir, sock: filepath.Join(dir, "sv.sock"), port: testutil.FreePort(t)}
 	d.conf = filepath.Join(dir, "supervisord.conf")
 	if err := os.WriteFile(d.conf, []byte(renderConfig(d, o)), 0o644); err != nil {
 		t.Fatal(err)

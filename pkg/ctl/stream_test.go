@@ -1,37 +1,19 @@
 package ctl
 
 import (
-	"bytes"
 	"io"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gosupervisor/gosupervisor/internal/testutil"
 )
 
-// syncBuffer collects a child's output while the test polls it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startOurs starts our supervisorctl without waiting for it.
-func startOurs(t *testing.T, stdin io.Reader, args ...string) (*exec.Cmd, *syncBuffer) {
+func startOurs(t *testing.T, stdin io.Reader, args ...string) (*exec.Cmd, *testutil.SyncBuffer) {
 	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
@@ -40,7 +22,7 @@ func startOurs(t *testing.T, stdin io.Reader, args ...string) (*exec.Cmd, *syncB
 	cmd := exec.Command(self, args...)
 	cmd.Env = append(os.Environ(), "GOSUPERVISORCTL_AS_MAIN=1")
 	cmd.Stdin = stdin
-	out := &syncBuffer{}
+	out := &testutil.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

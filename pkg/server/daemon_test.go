@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -12,10 +11,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gosupervisor/gosupervisor/internal/testutil"
 )
 
 const (
@@ -37,42 +37,14 @@ func needPython(t *testing.T) {
 	}
 }
 
-// syncBuffer collects a child's output.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // testDaemon is our supervisord running on a temp config.
 type testDaemon struct {
 	dir, conf, sock string
 	port            int
 	cmd             *exec.Cmd
-	stdout, stderr  *syncBuffer
+	stdout, stderr  *testutil.SyncBuffer
 	exited          chan struct{}
 	err             error
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // writeConf writes a config: %(dir)s → a temp dir, {port} → a free port,
@@ -93,7 +65,7 @@ func writeConf(t *testing.T, dir string, port int, body string) string {
 func runDaemon(t *testing.T, conf string) *testDaemon {
 	t.Helper()
 	d := &testDaemon{dir: filepath.Dir(conf), conf: conf, sock: filepath.Join(filepath.Dir(conf), "sv.sock"),
-		stdout: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan struct{})}
+		stdout: &testutil.SyncBuffer{}, stderr: &testutil.SyncBuffer{}, exited: make(chan struct{})}
 	d.cmd = exec.Command(daemonBin, "-n", "-c", conf)
 	d.cmd.Stdout, d.cmd.Stderr = d.stdout, d.stderr
 	if err := d.cmd.Start(); err != nil {
@@ -195,7 +167,7 @@ func py(t *testing.T, script string, args ...string) string {
 // then kills it by PID.
 func (d *testDaemon) follow(t *testing.T, want string, trigger func(), args ...string) {
 	t.Helper()
-	out := &syncBuffer{}
+	out := &testutil.SyncBuffer{}
 	cmd := exec.Command(supervisorctl, append([]string{"-c", d.conf}, args...)...)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
@@ -305,7 +277,7 @@ autostart=false
 func TestDaemonPythonClients(t *testing.T) {
 	t.Parallel()
 	needPython(t)
-	d := startDaemon(t, freePort(t), fullConf)
+	d := startDaemon(t, testutil.FreePort(t), fullConf)
 	for _, name := range []string{"echo", "ticker", "utf", "devout"} {
 		d.waitState(t, name, "RUNNING")
 	}
@@ -505,7 +477,7 @@ func TestDaemonAddrInUse(t *testing.T) { // SPEC §10 item 41
 	}
 	for name, body := range confs {
 		t.Run(name, func(t *testing.T) {
-			port := freePort(t)
+			port := testutil.FreePort(t)
 			first := startDaemon(t, map[string]int{"unix": 0, "inet": port}[name], body)
 			second := runDaemon(t, first.conf)
 			select {

@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosupervisor/gosupervisor/internal/testutil"
+
 	"github.com/gosupervisor/gosupervisor/pkg/config"
 	"github.com/gosupervisor/gosupervisor/pkg/logfile"
 	"github.com/gosupervisor/gosupervisor/pkg/mainlog"
@@ -102,16 +104,6 @@ func requireTools(t *testing.T, root string) {
 	if _, err := os.Stat(filepath.Join(root, "tests/browser/node_modules/playwright-core")); err != nil {
 		t.Fatalf("playwright-core is not installed (cd tests/browser && npm install, or make test-deps): %v", err)
 	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // daemon is a supervisord (ours, or the stand-in) running as a child.
@@ -200,7 +192,7 @@ func TestConsoleInChromium(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			port := freePort(t)
+			port := testutil.FreePort(t)
 			auth := ""
 			if tt.user != "" {
 				auth = fmt.Sprintf("username=%s\npassword=%s\n", tt.user, tt.pass)

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gosupervisor/gosupervisor/internal/testutil"
 )
 
 const pythonSupervisord = "/usr/bin/supervisord"
@@ -16,7 +18,7 @@ func runCmd(t *testing.T, dir string, env []string, bin string, args ...string) 
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
-	var out, errb syncBuffer
+	var out, errb testutil.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
 	return out.String(), errb.String(), exitStatus(err)

@@ -13,10 +13,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gosupervisor/gosupervisor/internal/testutil"
 )
 
 // Paths of the binaries built once by TestMain.
@@ -59,24 +60,6 @@ func buildAndRun(m *testing.M) int {
 	return m.Run()
 }
 
-// syncBuffer collects a subprocess's output while it runs.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // daemon is one supervisord started by a test.
 type daemon struct {
 	t       *testing.T
@@ -87,8 +70,8 @@ type daemon struct {
 	logFrom int       // size of the main log before this daemon started
 	cmd     *exec.Cmd // nil for a daemonized supervisord (it is not our child)
 	pid     int
-	stdout  *syncBuffer
-	stderr  *syncBuffer
+	stdout  *testutil.SyncBuffer
+	stderr  *testutil.SyncBuffer
 	exited  chan struct{}
 	status  int // exit status once exited is closed
 }
@@ -147,7 +130,7 @@ func newDaemon(t *testing.T, dir, conf string) *daemon {
 		t: t, dir: dir, conf: conf,
 		mainLog: filepath.Join(dir, "main.log"),
 		pidfile: filepath.Join(dir, "supervisord.pid"),
-		stdout:  &syncBuffer{}, stderr: &syncBuffer{},
+		stdout:  &testutil.SyncBuffer{}, stderr: &testutil.SyncBuffer{},
 		exited: make(chan struct{}),
 	}
 	// A daemon restarted on the same files only looks at its own lines.

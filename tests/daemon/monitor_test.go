@@ -3,7 +3,6 @@ package daemon_test
 import (
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -11,18 +10,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
-)
 
-// freePort returns a loopback port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+	"github.com/gosupervisor/gosupervisor/internal/testutil"
+)
 
 // copyExample lays out examples/monitor in a temp dir (config, monitor
 // binary, logs dir) with its ports rewritten to free ones, so the test never
@@ -34,10 +24,10 @@ func copyExample(t *testing.T) (dir string, monitorPort int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	monitorPort = freePort(t)
+	monitorPort = testutil.FreePort(t)
 	text := string(src)
 	for _, r := range []struct{ old, new string }{
-		{"port=127.0.0.1:9001", fmt.Sprintf("port=127.0.0.1:%d", freePort(t))},
+		{"port=127.0.0.1:9001", fmt.Sprintf("port=127.0.0.1:%d", testutil.FreePort(t))},
 		{"environment=RUN_MODE=%(ENV_RUN_MODE)s", fmt.Sprintf(`environment=RUN_MODE=%%(ENV_RUN_MODE)s,MONITOR_ADDR="127.0.0.1:%d",%s="%s"`, monitorPort, markerVar, dir)},
 	} {
 		if !strings.Contains(text, r.old) {
