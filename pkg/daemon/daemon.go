@@ -169,6 +169,15 @@ func (d *daemon) run(cfg *config.Config) int {
 			}
 		}
 		if first {
+			// Checked where the original writes its pidfile, after binding,
+			// so a socket or port conflict still reports the original's text.
+			if err := pidfileFree(cfg.Supervisord.Pidfile); err != nil {
+				if http != nil {
+					_ = http.Close()
+				}
+				log.Close()
+				return d.ready.fail(usage(d.stderr, d.prog, err.Error()), err.Error())
+			}
 			if d.ready != nil {
 				finishDaemonizing(cfg, log)
 			}
@@ -352,6 +361,26 @@ func cleanupAutoLogs(cfg *config.Config, log *mainlog.Logger) {
 }
 
 func pyRepr(s string) string { return "'" + strings.ReplaceAll(s, "'", `\'`) + "'" }
+
+// pidfileFree refuses to start a second supervisord on the same pidfile
+// (the original would overwrite it and run every program twice). A pidfile
+// left by a dead daemon, or naming a process that is not a supervisord, is
+// stale and simply replaced.
+func pidfileFree(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil || pid <= 0 || pid == os.Getpid() {
+		return nil
+	}
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil || !strings.Contains(string(cmdline), "supervisord") {
+		return nil
+	}
+	return fmt.Errorf("Another supervisord is already running with pid %d (pidfile %s).  Shut it down first before starting supervisord.", pid, path)
+}
 
 // writePidfile writes "<pid>\n" (the original logs, not fails, on error).
 func writePidfile(path string) error {

@@ -511,3 +511,44 @@ func TestSilentAndUnwritablePidfile(t *testing.T) {
 		t.Errorf("-s: stdout should stay empty, has %q", truncate(out, 300))
 	}
 }
+
+// A second daemon on the same pidfile (here a config without HTTP servers,
+// so no socket or port conflict stops it first) refuses to start instead of
+// running every program twice; a stale pidfile is simply replaced.
+func TestSecondDaemonOnSamePidfileRefuses(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	conf := writeConf(t, dir, "", "[program:sleeper]\ncommand=sleep 1000\nstartsecs=0\n")
+	first := startForeground(t, dir, conf)
+	first.waitRunning("sleeper", 10*time.Second)
+
+	second := startForeground(t, dir, conf)
+	if status := second.waitExit(15 * time.Second); status != 2 {
+		t.Fatalf("second daemon exited %d, want 2; stderr %q", status, second.stderr.String())
+	}
+	want := fmt.Sprintf("Error: Another supervisord is already running with pid %d (pidfile %s).  Shut it down first before starting supervisord.\n", first.pid, first.pidfile)
+	if got := second.stderr.String(); !strings.HasPrefix(got, want) || !strings.Contains(got, "For help, use ") {
+		t.Errorf("stderr %q, want it to start with %q", got, want)
+	}
+	if !alive(first.pid) || len(first.pidsOf("sleeper")) != 1 {
+		t.Errorf("the first daemon was disturbed: alive=%v spawns=%v", alive(first.pid), first.pidsOf("sleeper"))
+	}
+	if b, _ := os.ReadFile(first.pidfile); string(b) != strconv.Itoa(first.pid)+"\n" {
+		t.Errorf("pidfile now holds %q", b)
+	}
+}
+
+func TestStalePidfileIsReplaced(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	conf := writeConf(t, dir, "", "[program:sleeper]\ncommand=sleep 1000\nstartsecs=0\n")
+	// A pid that is not a supervisord (this test process) marks a stale file.
+	if err := os.WriteFile(filepath.Join(dir, "supervisord.pid"), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := startForeground(t, dir, conf)
+	d.waitRunning("sleeper", 10*time.Second)
+	if b, _ := os.ReadFile(d.pidfile); string(b) != strconv.Itoa(d.pid)+"\n" {
+		t.Errorf("pidfile holds %q, want the new daemon's pid", b)
+	}
+}
