@@ -21,6 +21,7 @@ import (
 	"github.com/gosupervisor/gosupervisor/pkg/config"
 	"github.com/gosupervisor/gosupervisor/pkg/mainlog"
 	"github.com/gosupervisor/gosupervisor/pkg/process"
+	"github.com/gosupervisor/gosupervisor/pkg/pyfmt"
 	"github.com/gosupervisor/gosupervisor/pkg/spawn"
 	"github.com/gosupervisor/gosupervisor/pkg/supervisor"
 	"github.com/gosupervisor/gosupervisor/pkg/version"
@@ -354,13 +355,11 @@ func cleanupAutoLogs(cfg *config.Config, log *mainlog.Logger) {
 		if pattern.MatchString(e.Name()) {
 			path := filepath.Join(dir, e.Name())
 			if err := os.Remove(path); err != nil {
-				log.Warn(fmt.Sprintf("Failed to clean up %s", pyRepr(path)))
+				log.Warn(fmt.Sprintf("Failed to clean up %s", pyfmt.Repr(path)))
 			}
 		}
 	}
 }
-
-func pyRepr(s string) string { return "'" + strings.ReplaceAll(s, "'", `\'`) + "'" }
 
 // pidfileFree refuses to start a second supervisord on the same pidfile
 // (the original would overwrite it and run every program twice). A pidfile

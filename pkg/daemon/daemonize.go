@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/gosupervisor/gosupervisor/pkg/config"
+	"github.com/gosupervisor/gosupervisor/pkg/pyfmt"
 )
 
 // Go cannot fork, so daemonizing re-executes supervisord detached (new
@@ -105,9 +106,9 @@ func finishDaemonizing(cfg *config.Config, log interface {
 	log.Info("daemonizing the supervisord process")
 	if dir := cfg.Supervisord.Directory; dir != "" {
 		if err := os.Chdir(dir); err != nil {
-			log.Crit(fmt.Sprintf("can't chdir into %s: %v", pyRepr(dir), err))
+			log.Crit(fmt.Sprintf("can't chdir into %s: %v", pyfmt.Repr(dir), err))
 		} else {
-			log.Info("set current directory: " + pyRepr(dir))
+			log.Info("set current directory: " + pyfmt.Repr(dir))
 		}
 	}
 	syscall.Umask(cfg.Supervisord.Umask)

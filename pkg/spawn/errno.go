@@ -8,10 +8,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// errnoName renders err the way Python's errno.errorcode.get(code, code)
+// ErrnoName renders err the way Python's errno.errorcode.get(code, code)
 // does in the original's messages: the symbolic name, or the number when the
 // name is unknown.
-func errnoName(err error) string {
+func ErrnoName(err error) string {
 	var e syscall.Errno
 	if !errors.As(err, &e) {
 		return err.Error()

@@ -71,7 +71,7 @@ func runShim(encoded string, argv, env []string) {
 	}
 	if c.Dir != "" {
 		if err := unix.Chdir(c.Dir); err != nil {
-			shimFail(fmt.Sprintf("couldn't chdir to %s: %s\n", c.Dir, errnoName(err)))
+			shimFail(fmt.Sprintf("couldn't chdir to %s: %s\n", c.Dir, ErrnoName(err)))
 		}
 	}
 	if c.Umask >= 0 {
@@ -80,7 +80,7 @@ func runShim(encoded string, argv, env []string) {
 	signal.Ignore(IgnoredSignals()...) // SIG_IGN survives exec
 	closeInheritedFds()
 	err := unix.Exec(c.Path, argv, env)
-	shimFail(fmt.Sprintf("couldn't exec %s: %s\n", argvZero(argv), errnoName(err)))
+	shimFail(fmt.Sprintf("couldn't exec %s: %s\n", argvZero(argv), ErrnoName(err)))
 }
 
 func argvZero(argv []string) string {

@@ -123,14 +123,14 @@ func pipeError(name string, err error) error {
 	if errors.Is(err, syscall.EMFILE) {
 		return &textError{msg: fmt.Sprintf("too many open files to spawn '%s'", name), cause: err}
 	}
-	return &textError{msg: fmt.Sprintf("unknown error making dispatchers for '%s': %s", name, errnoName(err)), cause: err}
+	return &textError{msg: fmt.Sprintf("unknown error making dispatchers for '%s': %s", name, ErrnoName(err)), cause: err}
 }
 
 func forkError(name string, err error) error {
 	if errors.Is(err, syscall.EAGAIN) {
 		return &textError{msg: fmt.Sprintf("Too many processes in process table to spawn '%s'", name), cause: err}
 	}
-	return &textError{msg: fmt.Sprintf("unknown error during fork for '%s': %s", name, errnoName(err)), cause: err}
+	return &textError{msg: fmt.Sprintf("unknown error during fork for '%s': %s", name, ErrnoName(err)), cause: err}
 }
 
 // fork starts the child and returns its pid; see doc.go for the two paths. It must run with the reaper's

@@ -263,7 +263,7 @@ func (p *proc) fork(stdin *os.File) *forked {
 		f.stderrRot, err = p.stderr.rotator(warn)
 	}
 	if err != nil {
-		f.err = fmt.Errorf("unknown error making dispatchers for '%s': %s", p.cfg.Name, errnoName(err))
+		f.err = fmt.Errorf("unknown error making dispatchers for '%s': %s", p.cfg.Name, spawn.ErrnoName(err))
 		return f
 	}
 	spec := spawn.Spec{
@@ -436,24 +436,6 @@ func (p *proc) pump(o *output, rot *logfile.Rotator, r *os.File) {
 	if err := ch.Pump(r); err != nil {
 		s.log.Log(process.LevelWarn, err.Error())
 	}
-}
-
-// errnoName renders an OS error like Python's errno.errorcode (ENOENT…).
-func errnoName(err error) string {
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		if n := errnoNames[errno]; n != "" {
-			return n
-		}
-		return fmt.Sprintf("errno %d", int(errno))
-	}
-	return err.Error()
-}
-
-var errnoNames = map[syscall.Errno]string{
-	syscall.ENOENT: "ENOENT", syscall.EACCES: "EACCES", syscall.EMFILE: "EMFILE",
-	syscall.ENFILE: "ENFILE", syscall.ENOSPC: "ENOSPC", syscall.EISDIR: "EISDIR",
-	syscall.ENOTDIR: "ENOTDIR", syscall.EPERM: "EPERM", syscall.EROFS: "EROFS",
 }
 
 // stdinWriter feeds a child's stdin from its own goroutine, so a child that
