@@ -19,6 +19,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gosupervisor/gosupervisor/pkg/config"
+	"github.com/gosupervisor/gosupervisor/pkg/idlepoll"
+	"github.com/gosupervisor/gosupervisor/pkg/logfile"
 	"github.com/gosupervisor/gosupervisor/pkg/mainlog"
 	"github.com/gosupervisor/gosupervisor/pkg/process"
 	"github.com/gosupervisor/gosupervisor/pkg/pyfmt"
@@ -121,6 +123,13 @@ func (d *daemon) run(cfg *config.Config) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go reaper.Run(ctx)
+	// Quiet programs' output pipes wait here instead of in a goroutine each;
+	// should it fail to start, every pipe simply keeps its own reader.
+	var idle logfile.Parker
+	if poller, err := idlepoll.New(); err == nil {
+		defer poller.Close()
+		idle = poller
+	}
 
 	signals := make(chan os.Signal, 16)
 	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGUSR2)
@@ -149,7 +158,7 @@ func (d *daemon) run(cfg *config.Config) int {
 			cleanupAutoLogs(cfg, log)
 		}
 		sup, err := supervisor.New(supervisor.Options{
-			Config: cfg, LoadOptions: d.loadOpts, Log: levelLogger{log}, Reaper: reaper,
+			Config: cfg, LoadOptions: d.loadOpts, Log: levelLogger{log}, Reaper: reaper, Idle: idle,
 			Environ: d.environ, MainLogPath: log.Path(), MainLogRing: log.Ring(), ReopenMainLog: log.Reopen,
 			ClearMainLog: func() error {
 				err := log.Clear()

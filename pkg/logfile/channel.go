@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 	"syscall"
+	"time"
 	"unicode/utf8"
 
 	"github.com/gosupervisor/gosupervisor/pkg/pyfmt"
@@ -45,7 +46,24 @@ type ChannelOptions struct {
 	// under way (pipes in the runtime poller); one pool shared by every
 	// channel keeps idle programs from each holding a 128 KiB buffer.
 	Buffers *BufferPool
+
+	// Idle, when set, takes the pipe while nothing has been read for
+	// IdleAfter (default DefaultIdleAfter), so that Start keeps no goroutine
+	// for a quiet program; see package idlepoll.
+	Idle      Parker
+	IdleAfter time.Duration
 }
+
+// Parker takes an idle descriptor and calls ready on a new goroutine once it
+// is readable again (*idlepoll.Poller).
+type Parker interface {
+	Park(fd int, ready func()) error
+}
+
+// DefaultIdleAfter is how long Start's reader waits for output before it
+// parks the pipe. A stream with pauses this long is slow enough that the
+// extra wake-up per pause costs nothing measurable.
+const DefaultIdleAfter = time.Second
 
 // BufferPool lends ReadChunk-sized read buffers.
 type BufferPool struct{ p sync.Pool }
@@ -67,6 +85,7 @@ type Channel struct {
 	pending   []byte // undecided bytes in capture mode (a possible token prefix)
 	capturing bool
 	failing   bool
+	active    bool // output read since the last idle check (Start)
 
 	mu      sync.Mutex // guards capture against Clear
 	capture []byte
@@ -102,48 +121,124 @@ func (c *Channel) Pump(r io.Reader) error {
 	}
 }
 
-// pumpRaw is Pump for a descriptor in the runtime poller: it waits for
-// readability without holding a buffer, then reads into a borrowed one.
+// pumpRaw is Pump for a descriptor in the runtime poller.
 func (c *Channel) pumpRaw(name string, rc syscall.RawConn) error {
 	for {
-		var n int
-		var rerr error
-		var buf *[]byte
-		err := rc.Read(func(fd uintptr) bool {
-			buf = c.opt.Buffers.get()
-			for {
-				n, rerr = syscall.Read(int(fd), *buf)
-				if rerr != syscall.EINTR {
-					break
-				}
+		if err := c.readOnce(name, rc); err != nil {
+			c.Flush()
+			if errors.Is(err, io.EOF) {
+				return nil
 			}
-			if rerr == syscall.EAGAIN {
-				c.opt.Buffers.put(buf)
-				return false
+			return err
+		}
+	}
+}
+
+// readOnce waits for the descriptor to be readable without holding a
+// buffer, then reads into a borrowed one and feeds the chunk through the
+// pipeline. It returns io.EOF at the end, os.ErrDeadlineExceeded (wrapped)
+// when a read deadline passes, or the read error.
+func (c *Channel) readOnce(name string, rc syscall.RawConn) error {
+	var n int
+	var rerr error
+	var buf *[]byte
+	err := rc.Read(func(fd uintptr) bool {
+		buf = c.opt.Buffers.get()
+		for {
+			n, rerr = syscall.Read(int(fd), *buf)
+			if rerr != syscall.EINTR {
+				break
 			}
-			return true
-		})
+		}
+		if rerr == syscall.EAGAIN {
+			c.opt.Buffers.put(buf)
+			buf = nil
+			return false
+		}
+		return true
+	})
+	if buf != nil {
 		if n > 0 {
 			c.Feed((*buf)[:n])
 		}
-		if buf != nil && (err == nil || n > 0) {
-			c.opt.Buffers.put(buf)
-		}
-		switch {
-		case err != nil && (errors.Is(err, os.ErrClosed) || errors.Is(err, io.EOF)):
-			c.Flush()
-			return nil
-		case err != nil:
-			c.Flush()
-			return fmt.Errorf("read %s of %s (%s): %w", c.opt.Stream, c.opt.Name, name, err)
-		case rerr != nil:
-			c.Flush()
-			return fmt.Errorf("read %s of %s: %w", c.opt.Stream, c.opt.Name, rerr)
-		case n == 0:
-			c.Flush()
-			return nil
-		}
+		c.opt.Buffers.put(buf)
 	}
+	switch {
+	case err != nil && (errors.Is(err, os.ErrClosed) || errors.Is(err, io.EOF)):
+		return io.EOF
+	case err != nil:
+		return fmt.Errorf("read %s of %s (%s): %w", c.opt.Stream, c.opt.Name, name, err)
+	case rerr != nil:
+		return fmt.Errorf("read %s of %s: %w", c.opt.Stream, c.opt.Name, rerr)
+	case n == 0:
+		return io.EOF
+	}
+	c.active = true
+	return nil
+}
+
+// Start pumps f like Pump, on goroutines of its own, and calls done with
+// Pump's result after the end of the stream. Unlike Pump it holds no
+// goroutine while f is quiet: f starts out parked with opt.Idle, a reader
+// starts when output arrives, and after IdleAfter without output it parks f
+// again and returns. Without opt.Idle (or for a descriptor outside the
+// runtime poller) it is Pump on one goroutine.
+func (c *Channel) Start(f *os.File, done func(error)) {
+	rc, err := f.SyscallConn()
+	if err != nil || c.opt.Idle == nil || c.opt.Buffers == nil {
+		go func() { done(c.Pump(f)) }()
+		return
+	}
+	serve := func() { c.serve(f, rc, done) }
+	if !c.park(rc, serve) {
+		go serve()
+	}
+}
+
+// serve is one reader's turn for Start.
+func (c *Channel) serve(f *os.File, rc syscall.RawConn, done func(error)) {
+	idle := c.opt.IdleAfter
+	if idle <= 0 {
+		idle = DefaultIdleAfter
+	}
+	// SetReadDeadline fails for a descriptor outside the runtime poller;
+	// such a reader simply never parks.
+	parking := f.SetReadDeadline(time.Now().Add(idle)) == nil
+	for {
+		err := c.readOnce(f.Name(), rc)
+		if err == nil {
+			continue
+		}
+		if parking && errors.Is(err, os.ErrDeadlineExceeded) {
+			if c.active {
+				// Output since the deadline was set: not idle yet.
+				c.active = false
+				parking = f.SetReadDeadline(time.Now().Add(idle)) == nil
+				continue
+			}
+			if f.SetReadDeadline(time.Time{}) == nil && c.park(rc, func() { c.serve(f, rc, done) }) {
+				return
+			}
+			parking = false
+			continue
+		}
+		c.Flush()
+		if errors.Is(err, io.EOF) {
+			err = nil
+		}
+		done(err)
+		return
+	}
+}
+
+// park hands the descriptor to opt.Idle; false means it was not taken
+// (the poller is closed) and the caller keeps reading.
+func (c *Channel) park(rc syscall.RawConn, ready func()) bool {
+	var perr error
+	if err := rc.Control(func(fd uintptr) { perr = c.opt.Idle.Park(int(fd), ready) }); err != nil {
+		return false
+	}
+	return perr == nil
 }
 
 // Feed processes one chunk as read from the pipe (the original's

@@ -14,6 +14,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/gosupervisor/gosupervisor/pkg/idlepoll"
 )
 
 // helperEnv makes the test binary act as a child process writing a
@@ -195,12 +198,22 @@ func TestBytesRepr(t *testing.T) {
 // 200 MB from a real child process through Pump into a rotating file: the
 // backups and the file, oldest first, are exactly what the child wrote.
 func TestChannelPumpChildAcrossRotations(t *testing.T) {
-	t.Run("own buffer", func(t *testing.T) { pumpChildAcrossRotations(t, nil) })
+	t.Run("own buffer", func(t *testing.T) { pumpChildAcrossRotations(t, nil, nil) })
 	// The pooled path waits in the runtime poller and borrows its buffer.
-	t.Run("pooled buffer", func(t *testing.T) { pumpChildAcrossRotations(t, NewBufferPool()) })
+	t.Run("pooled buffer", func(t *testing.T) { pumpChildAcrossRotations(t, NewBufferPool(), nil) })
+	// Start with an idle time so short that the reader keeps parking the
+	// pipe and coming back on a new goroutine whenever the child pauses.
+	t.Run("parked when idle", func(t *testing.T) {
+		p, err := idlepoll.New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		pumpChildAcrossRotations(t, NewBufferPool(), p)
+	})
 }
 
-func pumpChildAcrossRotations(t *testing.T, bufs *BufferPool) {
+func pumpChildAcrossRotations(t *testing.T, bufs *BufferPool, idle *idlepoll.Poller) {
 	size := int64(200 << 20)
 	if testing.Short() {
 		size = 20 << 20
@@ -222,11 +235,21 @@ func pumpChildAcrossRotations(t *testing.T, bufs *BufferPool) {
 		t.Fatal(err)
 	}
 	var logged int64
-	c := NewChannel(ChannelOptions{Name: "child", Stream: "stdout", Rotator: rot, Buffers: bufs,
-		OnLog: func(b []byte) { logged += int64(len(b)) }})
-	if err := c.Pump(out); err != nil {
-		t.Fatal(err)
+	opt := ChannelOptions{Name: "child", Stream: "stdout", Rotator: rot, Buffers: bufs,
+		OnLog: func(b []byte) { logged += int64(len(b)) }}
+	if idle == nil {
+		if err := NewChannel(opt).Pump(out); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		opt.Idle, opt.IdleAfter = idle, 50*time.Microsecond
+		done := make(chan error, 1)
+		NewChannel(opt).Start(out.(*os.File), func(err error) { done <- err })
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
 	}
+	c := NewChannel(opt)
 	if err := cmd.Wait(); err != nil {
 		t.Fatal(err)
 	}
@@ -266,5 +289,105 @@ func pumpChildAcrossRotations(t *testing.T, bufs *BufferPool) {
 	}
 	if wantRot := int(size / (maxBytes + ReadChunk)); rotations < wantRot {
 		t.Errorf("%d rotations, want at least %d", rotations, wantRot)
+	}
+}
+
+// Start leaves no reader goroutine behind while the pipe is quiet: the pipe
+// waits parked in the poller between bursts, and every byte of every burst
+// still reaches the log, in order, before done runs once at the end.
+func TestChannelStartParksWhenIdle(t *testing.T) {
+	p, err := idlepoll.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	path := filepath.Join(t.TempDir(), "out.log")
+	rot, err := OpenRotator(path, 0, 0, func(s string) { t.Errorf("warning %q", s) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rot.Close()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	ring := NewRing(1 << 20)
+	done := make(chan error, 2)
+	NewChannel(ChannelOptions{Name: "p", Stream: "stdout", Rotator: rot, Ring: ring, Buffers: NewBufferPool(),
+		Idle: p, IdleAfter: 5 * time.Millisecond}).Start(r, func(err error) { r.Close(); done <- err })
+
+	waitParked := func(what string) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for p.Parked() != 1 {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: pipe not parked within 5s", what)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	waitParked("before any output")
+	var want bytes.Buffer
+	for burst := range 5 {
+		line := fmt.Sprintf("burst %d %s\n", burst, strings.Repeat("x", burst*1000))
+		want.WriteString(line)
+		if _, err := w.WriteString(line); err != nil {
+			t.Fatal(err)
+		}
+		// The burst is logged, then the quiet pipe goes back to the poller.
+		if err := ring.Wait(t.Context(), int64(want.Len()-1)); err != nil {
+			t.Fatal(err)
+		}
+		waitParked(fmt.Sprintf("after burst %d", burst))
+	}
+	w.Write([]byte("last words"))
+	want.WriteString("last words")
+	w.Close()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("done(%v), want nil", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("done not called within 5s of the writer closing")
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want.Bytes()) {
+		t.Fatalf("log holds %q, want %q", got, want.Bytes())
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("done called twice (second: %v)", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+}
+
+// With the poller closed Start still pumps every byte, on one goroutine.
+func TestChannelStartWithClosedPoller(t *testing.T) {
+	p, err := idlepoll.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got bytes.Buffer
+	done := make(chan error, 1)
+	NewChannel(ChannelOptions{Name: "p", Stream: "stdout", Buffers: NewBufferPool(), Idle: p,
+		OnLog: func(b []byte) { got.Write(b) }}).Start(r, func(err error) { r.Close(); done <- err })
+	w.Write([]byte("hello "))
+	w.Write([]byte("world"))
+	w.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != "hello world" {
+		t.Fatalf("logged %q, want %q", got.String(), "hello world")
 	}
 }

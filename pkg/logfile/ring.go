@@ -15,20 +15,18 @@ type Ring struct {
 	pages   [][]byte      // the bytes at position offset%size, in ringPage pieces allocated on first use
 	start   int64         // oldest offset still held
 	end     int64         // offset after the newest byte
-	changed chan struct{} // closed on the next write if someone waits
-	waiting bool
+	changed chan struct{} // closed on the next write; made by the first waiter
 }
 
 // ringPage is the unit in which a ring's memory is allocated: a program
 // that never writes costs nothing, one that writes a little costs a page.
 const ringPage = 16 << 10
 
-// NewRing returns a ring holding at most size bytes (at least 1).
+// NewRing returns a ring holding at most size bytes (at least 1). Like its
+// pages, its page table is only allocated by the first write: most rings of
+// a big configuration are never written.
 func NewRing(size int) *Ring {
-	if size < 1 {
-		size = 1
-	}
-	return &Ring{size: size, pages: make([][]byte, (size+ringPage-1)/ringPage), changed: make(chan struct{})}
+	return &Ring{size: max(size, 1)}
 }
 
 // Size returns the ring's capacity.
@@ -38,6 +36,12 @@ func (r *Ring) Size() int { return r.size }
 // the ring), allocating the page if alloc is set; nil if absent.
 func (r *Ring) span(pos int, alloc bool) []byte {
 	i := pos / ringPage
+	if r.pages == nil {
+		if !alloc {
+			return nil
+		}
+		r.pages = make([][]byte, (r.size+ringPage-1)/ringPage)
+	}
 	if r.pages[i] == nil {
 		if !alloc {
 			return nil
@@ -95,10 +99,9 @@ func (r *Ring) Write(p []byte) (int, error) {
 	if r.start < end-int64(size) {
 		r.start = end - int64(size)
 	}
-	if r.waiting {
+	if r.changed != nil {
 		close(r.changed)
-		r.changed = make(chan struct{})
-		r.waiting = false
+		r.changed = nil
 	}
 	r.mu.Unlock()
 	return n, nil
@@ -156,8 +159,10 @@ func (r *Ring) Wait(ctx context.Context, off int64) error {
 			r.mu.Unlock()
 			return nil
 		}
+		if r.changed == nil {
+			r.changed = make(chan struct{})
+		}
 		ch := r.changed
-		r.waiting = true
 		r.mu.Unlock()
 		select {
 		case <-ch:

@@ -293,9 +293,9 @@ func (p *proc) attach(f *forked) (int, error) {
 	child := f.child
 	p.s.byPid[child.Pid] = p
 	p.stdin = newStdinWriter(child.Stdin)
-	go p.pump(p.stdout, f.stdoutRot, child.Stdout)
+	p.pump(p.stdout, f.stdoutRot, child.Stdout)
 	if child.Stderr != nil {
-		go p.pump(p.stderr, f.stderrRot, child.Stderr)
+		p.pump(p.stderr, f.stderrRot, child.Stderr)
 	}
 	return child.Pid, nil
 }
@@ -395,12 +395,12 @@ func credential(name string) (*spawn.Credential, error) {
 	return cred, nil
 }
 
-// pump copies one pipe of one spawn into the stream's pipeline. It runs on
-// its own goroutine; a grandchild holding the pipe may keep it going after
-// the next spawn, which is why the pipeline is per spawn and only the
-// rotator and ring (both locked) are shared.
+// pump starts copying one pipe of one spawn into the stream's pipeline, on
+// goroutines of its own that exist only while the pipe is not idle. A
+// grandchild holding the pipe may keep it going after the next spawn, which
+// is why the pipeline is per spawn and only the rotator and ring (both
+// locked) are shared.
 func (p *proc) pump(o *output, rot *logfile.Rotator, r *os.File) {
-	defer r.Close()
 	s := p.s
 	opt := logfile.ChannelOptions{
 		Name:            p.cfg.Name,
@@ -411,11 +411,10 @@ func (p *proc) pump(o *output, rot *logfile.Rotator, r *os.File) {
 		CaptureMaxBytes: o.capture,
 		Warn:            func(msg string) { s.log.Log(process.LevelWarn, msg) },
 		Buffers:         s.bufs,
+		Idle:            s.opts.Idle,
 	}
 	if o.syslog {
-		sl := logfile.NewSyslog(p.cfg.Name)
-		defer sl.Close()
-		opt.Syslog = sl
+		opt.Syslog = logfile.NewSyslog(p.cfg.Name)
 	}
 	if s.log.Enabled(process.LevelDebug) {
 		opt.Debug = func(msg string) { s.log.Log(process.LevelDebug, msg) }
@@ -432,10 +431,15 @@ func (p *proc) pump(o *output, rot *logfile.Rotator, r *os.File) {
 		opt.CaptureMaxBytes, opt.OnCapture, opt.StripANSI = 0, nil, false
 		opt.OnLog = s.listenerOutput(p, opt.OnLog)
 	}
-	ch := logfile.NewChannel(opt)
-	if err := ch.Pump(r); err != nil {
-		s.log.Log(process.LevelWarn, err.Error())
-	}
+	logfile.NewChannel(opt).Start(r, func(err error) {
+		r.Close()
+		if opt.Syslog != nil {
+			opt.Syslog.Close()
+		}
+		if err != nil {
+			s.log.Log(process.LevelWarn, err.Error())
+		}
+	})
 }
 
 // stdinWriter feeds a child's stdin from its own goroutine, so a child that

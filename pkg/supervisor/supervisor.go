@@ -57,6 +57,9 @@ type Options struct {
 	LoadOptions config.Options // to re-read the same file (reread/SIGHUP) the same way
 	Log         Logger
 	Reaper      *spawn.Reaper
+	// Idle, when set, takes quiet output pipes so that their readers need
+	// no goroutine (see package idlepoll); nil keeps a reader per pipe.
+	Idle logfile.Parker
 	// Clock returns the current time; nil means time.Now.
 	Clock func() time.Time
 	// Environ is supervisord's environment at start, inherited by children;
