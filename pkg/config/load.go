@@ -92,8 +92,18 @@ func (l *loader) saneget(section, key string, extra *expansions) (string, bool, 
 	if !ok {
 		return "", false, nil
 	}
-	out, err := expand(v, l.environ.with(extra), section+"."+key)
+	out, err := l.expand(v, extra, section+"."+key)
 	return out, true, wrap(err)
+}
+
+// expand expands s with the environment and extra. Most values contain no
+// '%' at all, and then are what Python's % leaves them; that skips building
+// the merged mapping for each of a program's forty-odd keys.
+func (l *loader) expand(s string, extra *expansions, name string) (string, error) {
+	if !strings.Contains(s, "%") {
+		return s, nil
+	}
+	return expand(s, l.environ.with(extra), name)
 }
 
 // getOr is saneget with a string default that is expanded like a value.
@@ -102,7 +112,7 @@ func (l *loader) getOr(section, key, def string, extra *expansions) (string, err
 	if err != nil || ok {
 		return v, err
 	}
-	out, err := expand(def, l.environ.with(extra), section+"."+key)
+	out, err := l.expand(def, extra, section+"."+key)
 	return out, wrap(err)
 }
 

@@ -338,20 +338,24 @@ func (p *proc) resolve() ([]string, string, error) {
 // environ is supervisord's environment, then SUPERVISOR_*, then the
 // [supervisord] environment and the program's; later keys win.
 func (p *proc) environ() []string {
-	vars := map[string]int{}
-	var env []string
+	base := p.s.env
+	env := make([]string, len(base.vars), len(base.vars)+8+len(p.cfg.Environment))
+	copy(env, base.vars)
+	var added map[string]int // names not in supervisord's environment
 	set := func(k, v string) {
-		if i, ok := vars[k]; ok {
+		i, ok := base.index[k]
+		if !ok {
+			i, ok = added[k]
+		}
+		if ok {
 			env[i] = k + "=" + v
 			return
 		}
-		vars[k] = len(env)
-		env = append(env, k+"="+v)
-	}
-	for _, kv := range p.s.opts.Environ {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			set(k, v)
+		if added == nil {
+			added = map[string]int{}
 		}
+		added[k] = len(env)
+		env = append(env, k+"="+v)
 	}
 	set("SUPERVISOR_ENABLED", "1")
 	url := p.cfg.Serverurl
@@ -368,6 +372,30 @@ func (p *proc) environ() []string {
 		set(kv.Key, kv.Value)
 	}
 	return env
+}
+
+// environment is supervisord's own environment as every child inherits it
+// (a later duplicate name wins), indexed once rather than at each spawn.
+type environment struct {
+	vars  []string
+	index map[string]int
+}
+
+func newEnvironment(environ []string) environment {
+	e := environment{index: map[string]int{}}
+	for _, kv := range environ {
+		k, _, ok := strings.Cut(kv, "=")
+		if !ok {
+			continue
+		}
+		if i, dup := e.index[k]; dup {
+			e.vars[i] = kv
+			continue
+		}
+		e.index[k] = len(e.vars)
+		e.vars = append(e.vars, kv)
+	}
+	return e
 }
 
 // credential resolves user= (a name or a numeric uid) with the groups that

@@ -102,6 +102,7 @@ type Supervisor struct {
 	lastTick  map[int]int64
 	listeners listeners           // event listener pools (listeners.go)
 	bufs      *logfile.BufferPool // read buffers lent to the pumps
+	env       environment         // opts.Environ, indexed (read-only)
 
 	gen atomic.Uint64 // see Generation
 
@@ -142,6 +143,7 @@ func New(opts Options) (*Supervisor, error) {
 		events:     newBus(),
 		lastTick:   map[int]int64{},
 		bufs:       logfile.NewBufferPool(),
+		env:        newEnvironment(opts.Environ),
 	}
 	s.setConfig(opts.Config)
 	s.initListeners()
