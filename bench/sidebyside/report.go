@@ -76,6 +76,7 @@ func newResults() *results {
 	def("rpc50p99_1000", "getAllProcessInfo, 1,000 programs, 50 clients, p99", "ms", 1, target{})
 	def("log1mbs", "log capture, 1 child, 64-byte lines, 10 MB × 3 rotation", "MB/s", 1, target{ratioAtLeast, 1})
 	def("log1cpu", "log capture, 1 child: daemon CPU per MB", "ms/MB", 1, target{ratioAtMost, 0.5})
+	def("log1floor", "log capture floor: `dd bs=64k` copying the same child's output into a file (in the ours column), no rotation; CPU per MB", "ms/MB", 1, target{})
 	def("log100mbs", "log capture, 100 children", "MB/s", 1, target{ratioAtLeast, 1})
 	def("log100cpu", "log capture, 100 children: daemon CPU per MB", "ms/MB", 1, target{ratioAtMost, 0.5})
 	def("kill9", "kill -9 of a child → replacement RUNNING (startsecs=0)", "ms", 1000, target{oursAtMost, 10})
