@@ -25,6 +25,9 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "writer" {
 		os.Exit(writerMain(os.Args[2:]))
 	}
+	if len(os.Args) > 1 && os.Args[1] == "copy" {
+		os.Exit(copierMain(os.Args[2:]))
+	}
 	os.Exit(run(os.Args[1:]))
 }
 
