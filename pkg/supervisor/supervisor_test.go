@@ -20,6 +20,7 @@ import (
 
 	"github.com/gosupervisor/gosupervisor/pkg/config"
 	"github.com/gosupervisor/gosupervisor/pkg/fault"
+	"github.com/gosupervisor/gosupervisor/pkg/idlepoll"
 	"github.com/gosupervisor/gosupervisor/pkg/process"
 	"github.com/gosupervisor/gosupervisor/pkg/rpc"
 	"github.com/gosupervisor/gosupervisor/pkg/spawn"
@@ -72,6 +73,7 @@ type harness struct {
 	cancel context.CancelFunc
 	runErr chan error
 	once   sync.Once
+	idle   *idlepoll.Poller
 }
 
 // sharedReaper: a process can have only one reaper (it is the only caller
@@ -102,8 +104,14 @@ func start(t *testing.T, programs string) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, dir: dir, log: &memLog{}, runErr: make(chan error, 1)}
-	h.s, err = New(Options{Config: cfg, Log: h.log, Reaper: reaper})
+	// Output pipes park between bursts, as in the daemon.
+	idle, err := idlepoll.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { idle.Close() })
+	h := &harness{t: t, dir: dir, log: &memLog{}, runErr: make(chan error, 1), idle: idle}
+	h.s, err = New(Options{Config: cfg, Log: h.log, Reaper: reaper, Idle: idle})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,6 +178,32 @@ func alive(pid int) bool {
 	}
 	fields := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
 	return len(fields) > 0 && fields[0] != "Z"
+}
+
+// Quiet programs hold no reader goroutine: every output pipe waits in the
+// idle poller, a burst of output is logged whole, and then that pipe goes
+// back to the poller.
+func TestQuietPipesWaitInTheIdlePoller(t *testing.T) {
+	h := start(t, "[program:quiet]\ncommand=/bin/sleep 1000\nstartsecs=0\nnumprocs=3\nprocess_name=%(program_name)s_%(process_num)s\n\n"+
+		"[program:talker]\ncommand=/bin/sh -c 'read line; echo \"got $line\"; echo oops >&2; exec sleep 1000'\nstartsecs=0\n")
+	for _, name := range []string{"quiet:quiet_0", "quiet:quiet_1", "quiet:quiet_2", "talker"} {
+		h.waitState(name, process.Running, 10*time.Second)
+	}
+	h.waitFor("all 8 pipes parked", 10*time.Second, func() bool { return h.idle.Parked() == 8 })
+	if err := h.s.SendStdin("talker", []byte("hello\n")); err != nil {
+		t.Fatal(err)
+	}
+	path, err := h.s.LogPath("talker", "stdout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("talker's output in its log", 10*time.Second, func() bool {
+		data, _ := os.ReadFile(path)
+		return string(data) == "got hello\n"
+	})
+	// Woken by the output, both of talker's readers park again once quiet
+	// for a second.
+	h.waitFor("talker's pipes parked again", 10*time.Second, func() bool { return h.idle.Parked() == 8 })
 }
 
 func TestKill9RestartsWithNewPid(t *testing.T) {
