@@ -322,12 +322,7 @@ func (p *proc) resolve() ([]string, string, error) {
 			programPath, hasPath = kv.Value, true
 		}
 	}
-	daemonPath := ""
-	for _, kv := range p.s.opts.Environ {
-		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
-			daemonPath = v
-		}
-	}
+	daemonPath, _ := p.s.env.get("PATH")
 	path, err := spawn.Resolve(argv[0], spawn.SearchPath(programPath, hasPath, daemonPath))
 	if err != nil {
 		return nil, "", err
@@ -379,6 +374,15 @@ func (p *proc) environ() []string {
 type environment struct {
 	vars  []string
 	index map[string]int
+}
+
+// get returns the value of name in supervisord's environment.
+func (e environment) get(name string) (string, bool) {
+	i, ok := e.index[name]
+	if !ok {
+		return "", false
+	}
+	return e.vars[i][len(name)+1:], true
 }
 
 func newEnvironment(environ []string) environment {
