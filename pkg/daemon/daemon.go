@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gosupervisor/gosupervisor/pkg/config"
+	"github.com/gosupervisor/gosupervisor/pkg/events"
 	"github.com/gosupervisor/gosupervisor/pkg/idlepoll"
 	"github.com/gosupervisor/gosupervisor/pkg/logfile"
 	"github.com/gosupervisor/gosupervisor/pkg/mainlog"
@@ -131,6 +132,8 @@ func (d *daemon) run(cfg *config.Config) int {
 		idle = poller
 	}
 
+	serials := &events.Counter{} // like the original's, it keeps counting across restarts
+
 	signals := make(chan os.Signal, 16)
 	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGUSR2)
 	defer signal.Stop(signals)
@@ -158,7 +161,7 @@ func (d *daemon) run(cfg *config.Config) int {
 			cleanupAutoLogs(cfg, log)
 		}
 		sup, err := supervisor.New(supervisor.Options{
-			Config: cfg, LoadOptions: d.loadOpts, Log: levelLogger{log}, Reaper: reaper, Idle: idle,
+			Config: cfg, LoadOptions: d.loadOpts, Log: levelLogger{log}, Reaper: reaper, Idle: idle, EventSerials: serials,
 			Environ: d.environ, MainLogPath: log.Path(), MainLogRing: log.Ring(), ReopenMainLog: log.Reopen,
 			ClearMainLog: func() error {
 				err := log.Clear()

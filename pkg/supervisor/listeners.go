@@ -15,8 +15,8 @@ import (
 
 // listeners holds the pools' state; owned by the loop.
 type listeners struct {
-	global  events.Counter // the original's GlobalSerial
-	pools   []*pool        // in creation order: the original's subscription order
+	global  *events.Counter // the original's GlobalSerial (Options.EventSerials)
+	pools   []*pool         // in creation order: the original's subscription order
 	members map[*proc]*member
 }
 
@@ -41,6 +41,10 @@ type listenerStream struct{ retired bool }
 // initListeners is called once by New, before Run.
 func (s *Supervisor) initListeners() {
 	s.listeners.members = map[*proc]*member{}
+	s.listeners.global = s.opts.EventSerials
+	if s.listeners.global == nil {
+		s.listeners.global = &events.Counter{}
+	}
 	s.AddHook(s.listenerHook)
 }
 
@@ -98,7 +102,7 @@ func (m *member) retire() {
 func (s *Supervisor) addPool(g *group) {
 	ls := &s.listeners
 	s.removePool(g.cfg.Name)
-	pl := &pool{g: g, p: events.NewPool(g.cfg.Name, g.cfg.Events, g.cfg.BufferSize, &ls.global, s.log)}
+	pl := &pool{g: g, p: events.NewPool(g.cfg.Name, g.cfg.Events, g.cfg.BufferSize, ls.global, s.log)}
 	pl.p.OnReject = s.rejected
 	for _, p := range g.procs {
 		m := &member{pool: pl, l: pl.p.AddListener(p.cfg.Name, p.cfg.Priority, listenerConn{p})}

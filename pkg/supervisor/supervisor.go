@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gosupervisor/gosupervisor/pkg/config"
+	"github.com/gosupervisor/gosupervisor/pkg/events"
 	"github.com/gosupervisor/gosupervisor/pkg/logfile"
 	"github.com/gosupervisor/gosupervisor/pkg/process"
 	"github.com/gosupervisor/gosupervisor/pkg/spawn"
@@ -57,6 +58,11 @@ type Options struct {
 	LoadOptions config.Options // to re-read the same file (reread/SIGHUP) the same way
 	Log         Logger
 	Reaper      *spawn.Reaper
+	// EventSerials hands out the events' global serials. The original's
+	// counter is a module global that outlives a restart (SIGHUP), so the
+	// daemon passes the same one to each Supervisor it builds; nil starts
+	// a new one at 0.
+	EventSerials *events.Counter
 	// Idle, when set, takes quiet output pipes so that their readers need
 	// no goroutine (see package idlepoll); nil keeps a reader per pipe.
 	Idle logfile.Parker

@@ -171,6 +171,7 @@ func TestDifferential(t *testing.T) {
 	script := listenerScript(t)
 	t.Run("events", func(t *testing.T) { t.Parallel(); sameEventsAsPython(t, bins, script) })
 	t.Run("reject-overflow", func(t *testing.T) { t.Parallel(); rejectAndOverflowLikePython(t, bins, script) })
+	t.Run("restart-serials", func(t *testing.T) { t.Parallel(); serialsAcrossRestartLikePython(t, bins, script) })
 }
 
 // sameEventsAsPython: a crashing program, a program exiting after RUNNING
@@ -347,6 +348,83 @@ func rejectAndOverflowLikePython(t *testing.T, bins map[string]string, script st
 			if len(bystander) != 1 || len(failing) == 0 || shape(bystander[0]) != shape(failing[0]) ||
 				bystander[0].Headers["serial"] != failing[0].Headers["serial"] || bystander[0].Headers["poolserial"] != "0" {
 				t.Errorf("bystander received %+v, want only the rejected %+v", bystander, failing[:min(1, len(failing))])
+			}
+		})
+	}
+}
+
+const restartConf = `[supervisord]
+logfile=%%(here)s/sd.log
+pidfile=%%(here)s/sd.pid
+childlogdir=%%(here)s
+
+[eventlistener:listener]
+command=/usr/bin/python3 %s %%(here)s/events.jsonl ok
+events=PROCESS_STATE,SUPERVISOR_STATE_CHANGE
+startsecs=0
+priority=-1
+
+[program:sleeper]
+command=/bin/sleep 1000
+startsecs=0
+`
+
+// serialsAcrossRestartLikePython: after a SIGHUP restart the new listener's
+// pool serials start again at 0, but the global serial keeps counting (the
+// original's counter is a module global that outlives the restart).
+func serialsAcrossRestartLikePython(t *testing.T, bins map[string]string, script string) {
+	conf := fmt.Sprintf(restartConf, script)
+	for name, bin := range bins {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dir := run(t, bin, conf)
+			out := filepath.Join(dir, "events.jsonl")
+			running := func(evs []received) int {
+				n := 0
+				for _, r := range evs {
+					if r.name() == "PROCESS_STATE_RUNNING" && strings.HasPrefix(r.Payload, "processname:sleeper ") {
+						n++
+					}
+				}
+				return n
+			}
+			waitFor(t, name+" listener to see sleeper RUNNING", 30*time.Second, func() bool { return running(readReceived(out)) == 1 })
+			pid, err := os.ReadFile(filepath.Join(dir, "sd.pid"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, err := strconv.Atoi(strings.TrimSpace(string(pid)))
+			if err != nil {
+				t.Fatalf("pidfile %q: %v", pid, err)
+			}
+			if err := syscall.Kill(n, syscall.SIGHUP); err != nil {
+				t.Fatal(err)
+			}
+			var evs []received
+			waitFor(t, name+" listener to see sleeper RUNNING after the restart", 60*time.Second, func() bool {
+				evs = readReceived(out)
+				return running(evs) == 2
+			})
+			// The second run starts where poolserial goes back to 0.
+			second := -1
+			for i, r := range evs {
+				if i > 0 && r.Headers["poolserial"] == "0" {
+					second = i
+					break
+				}
+			}
+			if second < 0 {
+				t.Fatalf("no event with poolserial 0 after the restart: %v", evs)
+			}
+			last, _ := strconv.Atoi(evs[second-1].Headers["serial"])
+			first, _ := strconv.Atoi(evs[second].Headers["serial"])
+			if first <= last {
+				t.Errorf("serial after the restart is %d, want more than the last one before it (%d)", first, last)
+			}
+			for i, r := range evs[second:] {
+				if r.Headers["poolserial"] != strconv.Itoa(i) {
+					t.Errorf("event %d after the restart: poolserial %s, want %d", i, r.Headers["poolserial"], i)
+				}
 			}
 		})
 	}
