@@ -332,7 +332,8 @@ func (b *bench) sessionLog(im impl, n int, per int64, key string) error {
 	}
 	mb := float64(int64(n)*(per/64*64)) / (1 << 20)
 	b.res.add(key+"mbs", im.Name, mb/dt.Seconds())
-	b.res.add(key+"cpu", im.Name, c1.since(c0)*1000/mb)
+	cpuPerMB := c1.since(c0) * 1000 / mb
+	b.res.add(key+"cpu", im.Name, cpuPerMB)
 	if n == 1 && im.Name == b.py.Name {
 		// Right after Python's run, the floor for the same stream.
 		floor, err := b.copyFloor(d.dir, per)
@@ -340,7 +341,7 @@ func (b *bench) sessionLog(im impl, n int, per int64, key string) error {
 			return err
 		}
 		b.res.add(key+"floor", b.ours.Name, floor)
-		b.res.add(key+"floor", im.Name, c1.since(c0)*1000/mb)
+		b.res.add(key+"floor", im.Name, cpuPerMB)
 	}
 	return nil
 }

@@ -125,11 +125,7 @@ func (c *Channel) Pump(r io.Reader) error {
 func (c *Channel) pumpRaw(name string, rc syscall.RawConn) error {
 	for {
 		if err := c.readOnce(name, rc); err != nil {
-			c.Flush()
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return err
+			return c.end(err)
 		}
 	}
 }
@@ -189,9 +185,8 @@ func (c *Channel) Start(f *os.File, done func(error)) {
 		go func() { done(c.Pump(f)) }()
 		return
 	}
-	serve := func() { c.serve(f, rc, done) }
-	if !c.park(rc, serve) {
-		go serve()
+	if !c.park(rc, func() { c.serve(f, rc, done) }) {
+		go c.serve(f, rc, done)
 	}
 }
 
@@ -222,13 +217,19 @@ func (c *Channel) serve(f *os.File, rc syscall.RawConn, done func(error)) {
 			parking = false
 			continue
 		}
-		c.Flush()
-		if errors.Is(err, io.EOF) {
-			err = nil
-		}
-		done(err)
+		done(c.end(err))
 		return
 	}
+}
+
+// end finishes a stream after readOnce's last error: held-back bytes are
+// logged, and the end of the pipe is no error.
+func (c *Channel) end(err error) error {
+	c.Flush()
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
+	return err
 }
 
 // park hands the descriptor to opt.Idle; false means it was not taken
