@@ -372,7 +372,7 @@ func (p *Proc) Transition(now time.Time, supervisorRunning bool) {
 
 	if supervisorRunning {
 		switch {
-		case state == Exited && p.restartWanted():
+		case state == Exited && p.restartWanted() && !now.Before(p.restartDue()):
 			_ = p.spawn(now) // cannot fail the state assertion from EXITED
 		case state == Stopped && p.laststart.IsZero() && p.pol.Autostart:
 			_ = p.spawn(now)
@@ -416,6 +416,15 @@ func (p *Proc) killDue() time.Time {
 	return p.delay
 }
 
+// restartDue is the earliest autorestart of an EXITED process: one
+// Policy.RestartThrottle after its previous start.
+func (p *Proc) restartDue() time.Time {
+	if p.laststart.IsZero() || p.pol.RestartThrottle <= 0 {
+		return time.Time{}
+	}
+	return p.laststart.Add(p.pol.RestartThrottle)
+}
+
 func (p *Proc) restartWanted() bool {
 	switch p.pol.Autorestart {
 	case AutorestartAlways:
@@ -449,6 +458,9 @@ func (p *Proc) Deadline() time.Time {
 		return p.killDue()
 	case Exited:
 		if p.mayStart && p.restartWanted() {
+			if r := p.restartDue(); r.After(due) {
+				return r
+			}
 			return due
 		}
 	case Stopped:

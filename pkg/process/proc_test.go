@@ -496,3 +496,33 @@ func (e *nopEnv) Spawn(*Proc) (int, error)             { e.pid++; return e.pid, 
 func (e *nopEnv) Kill(int, syscall.Signal, bool) error { return nil }
 func (e *nopEnv) Log(Level, string)                    {}
 func (e *nopEnv) StateChanged(*Proc, StateEvent)       {}
+
+// A run shorter than RestartThrottle is autorestarted one throttle after
+// its start, and Deadline says when; a longer run is replaced at once.
+func TestRestartThrottle(t *testing.T) {
+	env := &fakeEnv{spawns: []any{1, 2, 3}}
+	pol := Policy{Autostart: true, Autorestart: AutorestartAlways, Exitcodes: []int{0},
+		Stopsignal: syscall.SIGTERM, RestartThrottle: time.Second}
+	p := New("x", "x", pol, env)
+	t0 := time.Unix(base, 0)
+	p.Transition(t0, true)
+	p.Exited(1<<8, t0.Add(10*time.Millisecond))
+	p.Transition(t0.Add(20*time.Millisecond), true)
+	if p.State() != Exited {
+		t.Fatalf("restarted %v after 20ms; want EXITED until 1s", p.State())
+	}
+	if d := p.Deadline(); !d.Equal(t0.Add(time.Second)) {
+		t.Fatalf("Deadline %v; want start+1s", d.Sub(t0))
+	}
+	p.Transition(t0.Add(time.Second), true)
+	if p.State() != Starting || p.Pid() != 2 {
+		t.Fatalf("at start+1s: %v pid %d; want STARTING pid 2", p.State(), p.Pid())
+	}
+	t1 := t0.Add(5 * time.Second)
+	p.Transition(t1, true) // RUNNING
+	p.Exited(9, t1)
+	p.Transition(t1, true)
+	if p.State() != Starting || p.Pid() != 3 {
+		t.Fatalf("after a 4s run: %v pid %d; want replaced at once", p.State(), p.Pid())
+	}
+}

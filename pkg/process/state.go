@@ -117,6 +117,13 @@ type Policy struct {
 	Stopwaitsecs int
 	Stopasgroup  bool
 	Killasgroup  bool
+	// RestartThrottle is the shortest time from one start to the
+	// autorestart after it (0: none, the original's transition() itself).
+	// The original autorestarts from its 1-second poll, so a process that
+	// exits at once is respawned about once a second; reacting at the exact
+	// instant instead respawns it hundreds of times a second and it is never
+	// seen down. A run that lasted longer is replaced at once.
+	RestartThrottle time.Duration
 }
 
 func (pol *Policy) expected(es int) bool {

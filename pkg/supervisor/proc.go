@@ -103,6 +103,10 @@ func (s *Supervisor) newProc(g *group, pc *config.Process) *proc {
 	return p
 }
 
+// restartThrottle paces autorestarts of runs shorter than it at the
+// original's poll interval (see process.Policy.RestartThrottle).
+const restartThrottle = time.Second
+
 func policy(pc *config.Process) process.Policy {
 	return process.Policy{
 		Autostart:    pc.Autostart,
@@ -114,6 +118,8 @@ func policy(pc *config.Process) process.Policy {
 		Stopwaitsecs: pc.Stopwaitsecs,
 		Stopasgroup:  pc.Stopasgroup,
 		Killasgroup:  pc.Killasgroup,
+
+		RestartThrottle: restartThrottle,
 	}
 }
 

@@ -422,12 +422,14 @@ func stoppedOrder(log string) []string {
 	return out
 }
 
-// TestRapidCrashCyclesLeakNothing: 1,000 crash/restart cycles leave no
-// zombie, no leaked descriptor and no leaked goroutine.
+// TestRapidCrashCyclesLeakNothing: 1,000 crash/restart cycles (100
+// processes, each restarted once a second by the throttle) leave no zombie,
+// no leaked descriptor and no leaked goroutine.
 func TestRapidCrashCyclesLeakNothing(t *testing.T) {
 	fdsBefore := countFDs(t)
-	h := start(t, "[program:crash]\ncommand=/bin/true\nstartsecs=0\nautorestart=true\nstdout_logfile=NONE\nstderr_logfile=NONE\n")
-	h.waitFor("1000 spawns", 120*time.Second, func() bool { return h.log.count("spawned: 'crash'") >= 1000 })
+	h := start(t, "[program:crash]\ncommand=/bin/true\nstartsecs=0\nautorestart=true\nstdout_logfile=NONE\nstderr_logfile=NONE\n"+
+		"numprocs=100\nprocess_name=%(program_name)s_%(process_num)s\n")
+	h.waitFor("1000 spawns", 120*time.Second, func() bool { return h.log.count("spawned: 'crash_") >= 1000 })
 	h.stop()
 	if zombies := zombieChildren(t); len(zombies) > 0 {
 		t.Errorf("zombies left: %v", zombies)
@@ -589,5 +591,35 @@ func TestBatchAutostartKeepsOrder(t *testing.T) {
 	}
 	if h.log.count("prespawned child") != 0 || h.log.count("reaped unknown pid") != 0 {
 		t.Errorf("a prespawned child was wasted or reaped as unknown; log:\n%s", h.log)
+	}
+}
+
+// A program that exits at once with startsecs=0 and autorestart=true is
+// respawned about once a second, as from the original's poll loop, not as
+// fast as the machine can fork: counted over a window, not timed.
+func TestCrashLoopIsThrottledToOncePerSecond(t *testing.T) {
+	h := start(t, "[program:crash]\ncommand=/bin/sh -c 'exit 1'\nstartsecs=0\nautorestart=true\n")
+	h.waitFor("the first spawn", 10*time.Second, func() bool { return h.log.count("spawned: 'crash'") >= 1 })
+	window := 3 * time.Second
+	before := h.log.count("spawned: 'crash'")
+	end := time.Now().Add(window)
+	h.waitFor("the window to pass", 2*window, func() bool { return !time.Now().Before(end) })
+	got := h.log.count("spawned: 'crash'") - before
+	if got < 2 || got > 4 {
+		t.Errorf("%d spawns in %v; want about one a second (2..4); log:\n%s", got, window, h.log)
+	}
+	if n := h.log.count("exited: crash (exit status 1; not expected)"); n < got {
+		t.Errorf("%d exit lines for %d spawns", n, got)
+	}
+	// It is seen down between runs: EXITED is its state most of the time.
+	exited := 0
+	for range 20 {
+		if h.info("crash").State == int(process.Exited) {
+			exited++
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if exited < 10 {
+		t.Errorf("EXITED in %d of 20 samples; want most", exited)
 	}
 }
