@@ -370,15 +370,8 @@ func (p *Proc) Transition(now time.Time, supervisorRunning bool) {
 	p.adjustForRollback(now)
 	state := p.state // like the original, later steps test the state on entry
 
-	if supervisorRunning {
-		switch {
-		case state == Exited && p.restartWanted() && !now.Before(p.restartDue()):
-			_ = p.spawn(now) // cannot fail the state assertion from EXITED
-		case state == Stopped && p.laststart.IsZero() && p.pol.Autostart:
-			_ = p.spawn(now)
-		case state == Backoff && p.backoff <= p.pol.Startretries && now.After(p.delay):
-			_ = p.spawn(now)
-		}
+	if p.SpawnDue(now, supervisorRunning) {
+		_ = p.spawn(now) // cannot fail the state assertion from these states
 	}
 
 	switch state {
@@ -404,6 +397,25 @@ func (p *Proc) Transition(now time.Time, supervisorRunning bool) {
 			_ = p.kill(now, syscall.SIGKILL)
 		}
 	}
+}
+
+// SpawnDue reports whether Transition(now, supervisorRunning) would spawn:
+// an autostart, an autorestart or a backoff retry. The owner may fork such
+// children ahead of the pass (several at once); the pass then spawns
+// exactly these.
+func (p *Proc) SpawnDue(now time.Time, supervisorRunning bool) bool {
+	if !supervisorRunning || p.pid != 0 {
+		return false
+	}
+	switch p.state {
+	case Exited:
+		return p.restartWanted() && !now.Before(p.restartDue())
+	case Stopped:
+		return p.laststart.IsZero() && p.pol.Autostart
+	case Backoff:
+		return p.backoff <= p.pol.Startretries && now.After(p.delay)
+	}
+	return false
 }
 
 // killDue is when the next SIGKILL is due while STOPPING: delay, but with

@@ -6,64 +6,74 @@ import (
 	"runtime"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/gosupervisor/gosupervisor/pkg/config"
 	"github.com/gosupervisor/gosupervisor/pkg/process"
 	"github.com/gosupervisor/gosupervisor/pkg/spawn"
 )
 
-// Starting many programs at once (start-up, an added group) is bound by
-// fork/exec: the parent waits in vfork until each child has exec'd. The
-// pass that autostarts them would do that one after another; prespawn
-// starts the whole batch on a few workers first, and the pass then attaches
-// each ready child in its usual order, so states, events and log lines are
-// the same as with serial spawning.
+// Starting many programs at once (start-up, an added group, many crash
+// loops) is bound by fork/exec: the parent waits in vfork until each child
+// has exec'd. The pass that spawns them would do that one after another;
+// prespawn forks the children the pass is about to spawn (the machine's own
+// SpawnDue) first, and the pass then attaches each ready child in its usual
+// order, so states, events and log lines are the same as with serial
+// spawning. Only one priority level is forked concurrently at a time, and
+// levels go in ascending order: a database at priority 100 is forked
+// before its app at 200.
 
-// prespawnMin is the smallest batch worth the workers.
+// prespawnMin is the smallest level worth the workers.
 const prespawnMin = 4
 
-// prespawn forks every process this pass is about to autostart.
-func (s *Supervisor) prespawn() {
-	var batch []*proc
+// prespawn forks every process this pass is about to spawn, level by level.
+func (s *Supervisor) prespawn(now time.Time) {
+	var level []*proc
+	var key [2]int
 	for _, g := range s.order {
 		if g.cfg.Kind == config.FCGIGroup {
 			continue // the shared socket is reference-counted on the loop
 		}
 		for _, p := range g.procs {
-			if p.forked == nil && p.cfg.Autostart && p.m.State() == process.Stopped &&
-				p.m.LastStart().IsZero() && p.m.Pid() == 0 {
-				batch = append(batch, p)
+			if p.forked != nil || !p.m.SpawnDue(now, true) {
+				continue
 			}
+			if k := [2]int{g.cfg.Priority, p.cfg.Priority}; k != key {
+				s.forkLevel(level)
+				level, key = level[:0], k
+			}
+			level = append(level, p)
 		}
 	}
-	if len(batch) < prespawnMin {
+	s.forkLevel(level)
+}
+
+// forkLevel forks one priority level's children: concurrently on a few
+// workers when there are enough of them, else in order.
+func (s *Supervisor) forkLevel(level []*proc) {
+	if len(level) < prespawnMin {
+		for _, p := range level {
+			p.forked = p.fork(nil)
+		}
 		return
 	}
-	workers := min(2*runtime.NumCPU(), 8, len(batch))
-	next := make(chan *proc)
-	results := make([]*forked, len(batch))
-	index := make(map[*proc]int, len(batch))
-	for i, p := range batch {
-		index[p] = i
-	}
+	workers := min(2*runtime.NumCPU(), 8, len(level))
+	next := make(chan int)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for p := range next {
-				results[index[p]] = p.fork(nil)
+			for i := range next {
+				level[i].forked = level[i].fork(nil) // each worker writes only its own procs
 			}
 		}()
 	}
-	for _, p := range batch {
-		next <- p
+	for i := range level {
+		next <- i
 	}
 	close(next)
 	wg.Wait()
-	for i, p := range batch {
-		p.forked = results[i]
-	}
 }
 
 // dropPrespawned undoes a prespawn the pass did not use. It never should:

@@ -242,7 +242,7 @@ func (s *Supervisor) transitionAll() {
 	now := s.clock()
 	running := s.mood == MoodRunning
 	if running {
-		s.prespawn()
+		s.prespawn(now)
 	}
 	for _, g := range s.order {
 		for _, p := range g.procs {

@@ -623,3 +623,31 @@ func TestCrashLoopIsThrottledToOncePerSecond(t *testing.T) {
 		t.Errorf("EXITED in %d of 20 samples; want most", exited)
 	}
 }
+
+// Lower priorities are forked first at start-up, also when the autostart
+// batch is forked concurrently: the children's pids rise with priority.
+// Each level here also holds several programs, so levels are forked on
+// the workers, one level at a time.
+func TestAutostartForksPriorityLevelsInOrder(t *testing.T) {
+	prios := map[string]int{"pr_a": 600, "pr_b": 100, "pr_c": 500, "pr_d": 200, "pr_e": 300, "pr_f": 400}
+	var conf strings.Builder
+	for name, prio := range prios {
+		fmt.Fprintf(&conf, "[program:%s]\ncommand=/bin/sleep 1000\nstartsecs=0\npriority=%d\nnumprocs=4\nprocess_name=%%(program_name)s_%%(process_num)s\n\n", name, prio)
+	}
+	h := start(t, conf.String())
+	type started struct{ prio, pid int }
+	var got []started
+	for name, prio := range prios {
+		for i := range 4 {
+			in := h.waitState(fmt.Sprintf("%s:%s_%d", name, name, i), process.Running, 20*time.Second)
+			got = append(got, started{prio, in.PID})
+		}
+	}
+	sort.Slice(got, func(i, j int) bool { return got[i].pid < got[j].pid })
+	for i := 1; i < len(got); i++ {
+		if got[i].prio < got[i-1].prio {
+			t.Fatalf("priority %d forked after %d (pid %d > %d); by pid: %v", got[i].prio, got[i-1].prio,
+				got[i].pid, got[i-1].pid, got)
+		}
+	}
+}
