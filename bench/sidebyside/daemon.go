@@ -179,8 +179,14 @@ func (d *daemon) kill() {
 			left = append(left, pid)
 		}
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for _, pid := range left {
+	reap(left, 5*time.Second+time.Duration(len(left))*time.Millisecond)
+}
+
+// reap waits for each of the pids (children of this process) to exit,
+// within timeout in all.
+func reap(pids []int, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for _, pid := range pids {
 		for time.Now().Before(deadline) {
 			var ws unix.WaitStatus
 			got, err := unix.Wait4(pid, &ws, unix.WNOHANG, nil)

@@ -3,6 +3,11 @@
 // repetitions, and reports medians and the ratio ours/Python per figure.
 //
 //	go run ./bench/sidebyside -out docs/BENCHMARKS.md [-reps 3] [-quick]
+//	go run ./bench/sidebyside -only scale -scale-n 200   # scale scenarios only, small
+//
+// The scale scenarios (issue 13: N and 10·N programs against a floor
+// measured by bench/floor, stop all / start all, a crash loop) run after
+// the others, -scale-reps times, and go to their own generated block.
 //
 // Readiness and respawns are read from the main log ("spawned:" and
 // "success:" lines, the same in both implementations), RSS and CPU from
@@ -15,6 +20,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -46,9 +52,29 @@ func run(args []string) int {
 	pyctl := fs.String("python-ctl", "/usr/bin/supervisorctl", "Python supervisorctl")
 	idle := fs.Duration("idle", 0, "idle CPU window (default 30s, quick 10s)")
 	verbose := fs.Bool("v", false, "log progress to stderr")
-	only := fs.String("only", "", "run only the scenarios whose name contains this")
+	only := fs.String("only", "", "run only the scenarios whose name contains this (\"scale\": the scale ones)")
+	scale := fs.Bool("scale", true, "run the scale scenarios (default true, false with -quick)")
+	scaleN := fs.Int("scale-n", 1000, "scale scenarios: the small size, run by both implementations")
+	scaleBig := fs.Int("scale-big", -1, "scale scenarios: the large size, ours only (default 10 × scale-n, 0 = skip)")
+	scaleReps := fs.Int("scale-reps", 1, "repetitions of the scale scenarios")
+	crashWin := fs.Duration("crash-window", 0, "crash loop window (default 20s, quick 10s)")
+	rpcCalls := fs.Int("rpc-calls", 50, "sequential getAllProcessInfo calls timed at the large size")
+	floorBin := fs.String("floor", "", "prebuilt bench/floor binary (default: go build ./bench/floor)")
+	floorJobs := fs.Int("floor-j", runtime.NumCPU(), "children the floor starts in parallel")
+	floorRuns := fs.Int("floor-runs", 1, "floor measurements per size and repetition")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	scaleGiven := false
+	fs.Visit(func(f *flag.Flag) { scaleGiven = scaleGiven || f.Name == "scale" })
+	if *quick && !scaleGiven {
+		*scale = false
+	}
+	if *scaleBig < 0 {
+		*scaleBig = 10 * *scaleN
+	}
+	if *crashWin == 0 {
+		*crashWin = map[bool]time.Duration{false: 20 * time.Second, true: 10 * time.Second}[*quick]
 	}
 	if *reps == 0 {
 		*reps = map[bool]int{false: 3, true: 1}[*quick]
@@ -97,54 +123,88 @@ func run(args []string) int {
 			fmt.Fprintf(os.Stderr, time.Now().Format("15:04:05 ")+f+"\n", a...)
 		}
 	}
-	type scenario struct {
-		name string
-		run  func(impl) error
-	}
 	scenarios := []scenario{
-		{"1 program", b.sessionOne},
-		{"200 programs", b.session200},
-		{"200 programs startsecs=1", b.sessionStartsecs1},
-		{"log capture, 1 child", func(im impl) error { return b.sessionLog(im, 1, b.logBytes1, "log1") }},
-		{"log capture, 100 children", func(im impl) error { return b.sessionLog(im, 100, b.logBytesN, "log100") }},
+		{name: "1 program", run: b.sessionOne},
+		{name: "200 programs", run: b.session200},
+		{name: "200 programs startsecs=1", run: b.sessionStartsecs1},
+		{name: "log capture, 1 child", run: func(im impl) error { return b.sessionLog(im, 1, b.logBytes1, "log1") }},
+		{name: "log capture, 100 children", run: func(im impl) error { return b.sessionLog(im, 100, b.logBytesN, "log100") }},
 	}
 	if !*quick {
-		scenarios = append(scenarios, scenario{"1,000 programs", b.session1000})
+		scenarios = append(scenarios, scenario{name: "1,000 programs", run: b.session1000})
 	}
-	if *only != "" {
-		var keep []scenario
-		for _, sc := range scenarios {
-			if strings.Contains(sc.name, *only) {
-				keep = append(keep, sc)
-			}
+	var scaleScenarios []scenario
+	if *scale {
+		b.scale = &scaleSet{n: *scaleN, big: *scaleBig, wantBig: *scaleBig, crashWin: *crashWin, rpcCalls: *rpcCalls,
+			floorBin: *floorBin, floorJobs: *floorJobs, floorRuns: *floorRuns, ctlLimit: 5 * time.Minute}
+		scaleScenarios = b.scaleScenarios()
+	}
+	scenarios, scaleScenarios = filter(scenarios, *only), filter(scaleScenarios, *only)
+	if len(scaleScenarios) > 0 {
+		if err := b.scale.prepareLimits(); err != nil {
+			fmt.Fprintln(os.Stderr, "sidebyside:", err)
+			return 1
 		}
-		scenarios = keep
+		if b.scale.capWhy != "" {
+			fmt.Fprintln(os.Stderr, "sidebyside:", b.scale.capWhy)
+			scaleScenarios = filter(b.scaleScenarios(), *only) // names carry the sizes
+		}
+		if err := b.scale.buildFloor(root); err != nil {
+			fmt.Fprintln(os.Stderr, "sidebyside:", err)
+			return 1
+		}
+		b.scale.res = newScaleResults(b.scale.n, b.scale.big)
+		b.scale.refNames = map[string]string{py.Name: "Python", "floor": "floor (bench/floor)", "small": "ours at " + count(b.scale.n)}
+		b.scale.floorLabel = fmt.Sprintf("bench/floor forks/execs the N `sleep`s, %d at a time, each with stdout and stderr on pipes "+
+			"copied into 2 log files, timed from its exec to its ready line", b.scale.floorJobs)
 	}
 	failures := 0
-	start := time.Now()
-	loadBefore := loadavg()
-	for rep := range *reps {
-		order := []impl{ours, py}
-		if rep%2 == 1 {
-			order = []impl{py, ours}
-		}
-		for _, sc := range scenarios {
-			for _, im := range order {
-				b.verbose("rep %d/%d %s: %s", rep+1, *reps, sc.name, im.Name)
-				if err := sc.run(im); err != nil {
-					failures++
-					fmt.Fprintf(os.Stderr, "sidebyside: rep %d %s, %s: %v\n", rep+1, sc.name, im.Name, err)
+	loop := func(list []scenario, reps int) {
+		for rep := range reps {
+			order := []impl{ours, py}
+			if rep%2 == 1 {
+				order = []impl{py, ours}
+			}
+			for _, sc := range list {
+				for _, im := range order {
+					if sc.oursOnly && im.Name != ours.Name {
+						continue
+					}
+					b.verbose("rep %d/%d %s: %s", rep+1, reps, sc.name, im.Name)
+					if err := sc.run(im); err != nil {
+						failures++
+						fmt.Fprintf(os.Stderr, "sidebyside: rep %d %s, %s: %v\n", rep+1, sc.name, im.Name, err)
+					}
 				}
 			}
 		}
 	}
-	b.res.derive(ours.Name, py.Name)
-	doc := generated(b, *reps, *quick, time.Since(start), loadBefore+" before, "+loadavg()+" after")
-	fmt.Print(doc)
-	if *out != "" {
-		if err := updateDoc(*out, doc); err != nil {
-			fmt.Fprintln(os.Stderr, "sidebyside:", err)
-			return 1
+	if len(scenarios) > 0 {
+		start := time.Now()
+		loadBefore := loadavg()
+		loop(scenarios, *reps)
+		b.res.derive(ours.Name, py.Name)
+		doc := generated(b, *reps, *quick, time.Since(start), loadBefore+" before, "+loadavg()+" after")
+		fmt.Print(doc)
+		if *out != "" {
+			if err := updateDoc(*out, doc); err != nil {
+				fmt.Fprintln(os.Stderr, "sidebyside:", err)
+				return 1
+			}
+		}
+	}
+	if len(scaleScenarios) > 0 {
+		start := time.Now()
+		loadBefore := loadavg()
+		loop(scaleScenarios, *scaleReps)
+		b.scale.derive(ours.Name, py.Name)
+		doc := b.scale.header(b, time.Since(start), loadBefore+" before, "+loadavg()+" after", *scaleReps) + b.scale.table(ours.Name)
+		fmt.Print("\n" + doc)
+		if *out != "" {
+			if err := updateBlock(*out, scaleBeginMark, scaleEndMark, scaleHeading, doc); err != nil {
+				fmt.Fprintln(os.Stderr, "sidebyside:", err)
+				return 1
+			}
 		}
 	}
 	if failures > 0 {
@@ -152,6 +212,41 @@ func run(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// scenario is one named measurement, run once per implementation and
+// repetition (ours alone if oursOnly).
+type scenario struct {
+	name     string
+	run      func(impl) error
+	oursOnly bool
+}
+
+// scaleScenarios lists the scale scenarios for the current sizes.
+func (b *bench) scaleScenarios() []scenario {
+	s := b.scale
+	list := []scenario{
+		{name: "scale 1 program", run: b.scaleOne},
+		{name: "scale " + count(s.n) + " programs", run: func(im impl) error { return b.scaleSession(im, s.n, "n") }},
+	}
+	if s.big > 0 {
+		list = append(list, scenario{name: "scale " + count(s.big) + " programs", oursOnly: true,
+			run: func(im impl) error { return b.scaleSession(im, s.big, "big") }})
+	}
+	return append(list, scenario{name: "scale crash loop", run: b.scaleCrash})
+}
+
+func filter(list []scenario, only string) []scenario {
+	if only == "" {
+		return list
+	}
+	var keep []scenario
+	for _, sc := range list {
+		if strings.Contains(sc.name, only) {
+			keep = append(keep, sc)
+		}
+	}
+	return keep
 }
 
 func mustAbs(p string) string {
@@ -196,17 +291,27 @@ func generated(b *bench, reps int, quick bool, took time.Duration, load string) 
 // updateDoc replaces the generated block of path, or creates the file with
 // a skeleton around it; text outside the markers is kept as written.
 func updateDoc(path, block string) error {
+	return updateBlock(path, beginMark, endMark, "", block)
+}
+
+// updateBlock replaces the block between begin and end in path; when the
+// markers are missing it appends them (under heading, if not "").
+func updateBlock(path, begin, end, heading, block string) error {
 	old, err := os.ReadFile(path)
 	var doc string
+	intro := ""
+	if heading != "" {
+		intro = heading + "\n\n"
+	}
 	switch {
-	case err == nil && strings.Contains(string(old), beginMark) && strings.Contains(string(old), endMark):
-		head, rest, _ := strings.Cut(string(old), beginMark)
-		_, tail, _ := strings.Cut(rest, endMark)
-		doc = head + beginMark + "\n" + block + endMark + tail
+	case err == nil && strings.Contains(string(old), begin) && strings.Contains(string(old), end):
+		head, rest, _ := strings.Cut(string(old), begin)
+		_, tail, _ := strings.Cut(rest, end)
+		doc = head + begin + "\n" + block + end + tail
 	case err == nil:
-		doc = string(old) + "\n" + beginMark + "\n" + block + endMark + "\n"
+		doc = string(old) + "\n" + intro + begin + "\n" + block + end + "\n"
 	case os.IsNotExist(err):
-		doc = "# Benchmarks\n\n" + beginMark + "\n" + block + endMark + "\n"
+		doc = "# Benchmarks\n\n" + intro + begin + "\n" + block + end + "\n"
 	default:
 		return fmt.Errorf("read %s: %w", path, err)
 	}

@@ -39,6 +39,7 @@ func (t target) String() string {
 // figure is one row of the table.
 type figure struct {
 	Key, Label, Unit string
+	Ref              string  // scale table: the implementation ours is compared with
 	Scale            float64 // display value = sample * Scale
 	Target           target
 	samples          map[string][]float64

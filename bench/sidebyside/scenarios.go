@@ -27,6 +27,7 @@ type bench struct {
 	logBytes1 int64         // bytes written by the single chatty child
 	logBytesN int64         // bytes written by each of the 100 children
 	res       *results
+	scale     *scaleSet // issue 13's scale scenarios
 	verbose   func(format string, a ...any)
 }
 
