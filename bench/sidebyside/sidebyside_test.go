@@ -194,3 +194,59 @@ func TestWriteConfigAndEndLine(t *testing.T) {
 		t.Errorf("endLine %q", l)
 	}
 }
+
+func TestScaleTable(t *testing.T) {
+	for n, want := range map[int]string{7: "7", 1000: "1,000", 10000: "10,000", 1234567: "1,234,567"} {
+		if got := count(n); got != want {
+			t.Errorf("count(%d) = %q, want %q", n, got, want)
+		}
+	}
+	s := &scaleSet{n: 1000, big: 10000, res: newScaleResults(1000, 10000),
+		refNames: map[string]string{"python": "Python", "floor": "floor", "small": "ours at 1,000"}}
+	s.res.add("floor_n", "ours", 3)
+	s.res.add("floor_n", "floor", 1)
+	s.res.add("ctl_n", "ours", 0.5)
+	s.res.add("ctl_n", "python", 10)
+	s.res.add("ctl_big", "ours", 5)
+	s.res.add("ctl_big", "small", 0.5)
+	s.res.add("rss1", "ours", 8)
+	s.res.add("rss_big", "ours", 8+250.0/1024*9999/1000) // 250 B per program
+	s.res.add("rpcp50_big", "ours", 0.012)
+	s.derive("ours", "python")
+	tab := s.table("ours")
+	for _, want := range []string{
+		"| 1,000 × sleep: launch, ours vs the floor | s | 3.00 | floor | 1.00 | 3 | ratio ≤ 2 | **missed** | 1/1 |",
+		"| stop all + start all, 1,000 programs | s | 0.5 | Python | 10.0 | 0.05 | ratio ≤ 0.1 | met | 1/1 |",
+		"ours at 1,000 | 0.5 | 10 | – |",
+		"| RSS per added program, 1 → 10,000 | KB | 0.25 | – | – | – | ours ≤ 25 | met | 1/0 |",
+		"| getAllProcessInfo, 10,000 programs, sequential calls, p50 | ms | 12.0 | – | – | – |",
+	} {
+		if !strings.Contains(tab, want) {
+			t.Errorf("scale table lacks %q:\n%s", want, tab)
+		}
+	}
+	if strings.Contains(tab, "idle daemon CPU") {
+		t.Errorf("rows without samples shown:\n%s", tab)
+	}
+}
+
+func TestUpdateBlockAppendsSection(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "B.md")
+	if err := updateDoc(path, "main\n"); err != nil {
+		t.Fatal(err)
+	}
+	for _, blk := range []string{"scale one\n", "scale two\n"} {
+		if err := updateBlock(path, scaleBeginMark, scaleEndMark, scaleHeading, blk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := updateDoc(path, "main two\n"); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	want := "# Benchmarks\n\n" + beginMark + "\nmain two\n" + endMark + "\n\n" + scaleHeading + "\n\n" +
+		scaleBeginMark + "\nscale two\n" + scaleEndMark + "\n"
+	if string(b) != want {
+		t.Errorf("doc\n%q\nwant\n%q", b, want)
+	}
+}
