@@ -13,26 +13,23 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Exit is one reaped child.
+// Exit is one reaped child: a Spawn'd one or an orphaned grandchild (the
+// consumer tells them apart by pid).
 type Exit struct {
 	Pid    int
 	Status syscall.WaitStatus
-	Rusage syscall.Rusage
-	Known  bool // false for pids not started by Spawn (orphaned grandchildren)
 }
 
 // safetyPoll bounds how long a child can stay a zombie if a SIGCHLD is ever
 // lost; the original reaps on every 1 s loop pass regardless of signals.
 const safetyPoll = time.Second
 
-// Reaper is the only caller of wait4 in the process. Spawns hold mu for
-// reading across the fork and register the pid before releasing it; each
-// wait4 holds mu for writing, so a child that exits at once is always
-// recognised as ours, while several spawns may fork at the same time.
+// Reaper is the only caller of wait4(-1) in the process. Spawns hold mu for
+// reading across the fork and each wait4 holds it for writing, so the
+// reaper never steals a child that syscall.ForkExec reaps itself after a
+// failed exec, while several spawns may fork at the same time.
 type Reaper struct {
-	mu    sync.RWMutex
-	kmu   sync.Mutex // guards known between concurrent spawns
-	known map[int]struct{}
+	mu sync.RWMutex
 
 	qmu   sync.Mutex
 	queue []Exit
@@ -54,13 +51,16 @@ func NewReaper() (*Reaper, error) {
 		return nil, fmt.Errorf("marking inherited descriptors close-on-exec: %w", err)
 	}
 	return &Reaper{
-		known: make(map[int]struct{}),
 		wake:  make(chan struct{}, 1),
 		exits: make(chan Exit),
 	}, nil
 }
 
-// Exits delivers every reaped child in reaping order. The reaper queues
+// Exits delivers every reaped child in reaping order. It is one channel
+// for the reaper's lifetime, meant for a single consumer at a time (the
+// engine's loop, taken over by the next engine after a restart): two
+// readers at once would each miss the other's exits. There is no check, as
+// successive engines legitimately call Exits again. The reaper queues
 // without bound, so a slow consumer never delays reaping. The channel is
 // closed when Run returns; exits still queued then are dropped.
 func (r *Reaper) Exits() <-chan Exit { return r.exits }
@@ -101,13 +101,7 @@ func (r *Reaper) reapAll() {
 	for {
 		var e Exit
 		r.mu.Lock()
-		pid, err := syscall.Wait4(-1, &e.Status, syscall.WNOHANG, &e.Rusage)
-		if pid > 0 {
-			r.kmu.Lock()
-			_, e.Known = r.known[pid]
-			delete(r.known, pid)
-			r.kmu.Unlock()
-		}
+		pid, err := syscall.Wait4(-1, &e.Status, syscall.WNOHANG, nil)
 		r.mu.Unlock()
 		if errors.Is(err, syscall.EINTR) {
 			continue

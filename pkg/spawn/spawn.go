@@ -168,9 +168,8 @@ func fork(spec Spec, files []uintptr) (int, error) {
 	})
 }
 
-// Spawn starts spec in its own process group with fresh pipes (see Child)
-// and registers its pid before any exit of it can be reaped. The error text
-// is the original's spawnerr.
+// Spawn starts spec in its own process group with fresh pipes (see Child).
+// The error text is the original's spawnerr.
 func (r *Reaper) Spawn(spec Spec) (*Child, error) {
 	if len(spec.Argv) == 0 {
 		return nil, &textError{msg: "command is empty", cause: ErrNotExecutable}
@@ -186,11 +185,6 @@ func (r *Reaper) Spawn(spec Spec) (*Child, error) {
 
 	r.mu.RLock()
 	pid, err := fork(spec, files)
-	if err == nil {
-		r.kmu.Lock()
-		r.known[pid] = struct{}{}
-		r.kmu.Unlock()
-	}
 	r.mu.RUnlock()
 	if err != nil {
 		p.closeParent()

@@ -77,8 +77,8 @@ func TestSpawnSettings(t *testing.T) {
 				t.Errorf("getpgid(%d) = %d, %v; want own group", c.Pid, pgid, err)
 			}
 			c.Stdin.Close()
-			if e := h.mustExit(t, c.Pid); !e.Known || e.Status.ExitStatus() != 0 {
-				t.Errorf("exit = %+v, want known status 0", e)
+			if e := h.mustExit(t, c.Pid); e.Status.ExitStatus() != 0 {
+				t.Errorf("exit = %+v, want status 0", e)
 			}
 			want := fmt.Sprintf("umask=%04o\ncwd=%s\nuid=%d\nvar=a b=c\n", tc.wantUmask, dir, os.Getuid())
 			if got := strings.Join(lines, ""); got != want {
@@ -172,8 +172,8 @@ func TestSpawnChildFailures(t *testing.T) {
 			if errOut != tc.stderr || out != "" {
 				t.Errorf("stderr %q stdout %q; want stderr %q", errOut, out, tc.stderr)
 			}
-			if !e.Known || !e.Status.Exited() || e.Status.ExitStatus() != 127 {
-				t.Errorf("exit %+v; want known exit status 127", e)
+			if !e.Status.Exited() || e.Status.ExitStatus() != 127 {
+				t.Errorf("exit %+v; want exit status 127", e)
 			}
 		})
 	}
@@ -277,7 +277,7 @@ func TestSpawnStreams(t *testing.T) {
 }
 
 // Group kill reaches the grandchild; it then comes back to us (subreaper)
-// and is reaped as unknown.
+// and is reaped.
 func TestKillGroup(t *testing.T) {
 	h := startHarness(t)
 	c, err := h.r.Spawn(roleSpec("grandparent", ""))
@@ -297,12 +297,12 @@ func TestKillGroup(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := h.mustExit(t, c.Pid)
-	if !e.Known || e.Status.Signal() != syscall.SIGKILL {
+	if e.Status.Signal() != syscall.SIGKILL {
 		t.Errorf("child exit %+v", e)
 	}
 	ge := h.mustExit(t, gpid)
-	if ge.Known || ge.Status.Signal() != syscall.SIGKILL {
-		t.Errorf("grandchild exit %+v, want unknown, SIGKILL", ge)
+	if ge.Status.Signal() != syscall.SIGKILL {
+		t.Errorf("grandchild exit %+v, want SIGKILL", ge)
 	}
 	if err := unix.Kill(gpid, 0); !errors.Is(err, unix.ESRCH) {
 		t.Errorf("grandchild %d still exists: %v", gpid, err)
@@ -345,12 +345,10 @@ func TestOrphanReaped(t *testing.T) {
 		t.Fatal(err)
 	}
 	gpid, _ := strconv.Atoi(strings.TrimSpace(line))
-	if e := h.mustExit(t, c.Pid); !e.Known {
-		t.Errorf("child exit %+v, want known", e)
-	}
+	h.mustExit(t, c.Pid)
 	ge := h.mustExit(t, gpid)
-	if ge.Known || ge.Status.ExitStatus() != 0 {
-		t.Errorf("orphan exit %+v, want unknown with status 0", ge)
+	if ge.Status.ExitStatus() != 0 {
+		t.Errorf("orphan exit %+v, want status 0", ge)
 	}
 	if z := zombies(); len(z) > 0 {
 		t.Errorf("zombies left: %v", z)
@@ -383,8 +381,8 @@ func TestPID1(t *testing.T) {
 	}
 }
 
-// A child that exits at once is never mistaken for an unknown pid.
-func TestInstantExitIsKnown(t *testing.T) {
+// A child that exits at once is reaped with its status.
+func TestInstantExitIsReaped(t *testing.T) {
 	h := startHarness(t)
 	for i := range 200 {
 		var spec spawn.Spec
@@ -407,15 +405,15 @@ func TestInstantExitIsKnown(t *testing.T) {
 		if i%3 != 0 {
 			want = i % 7
 		}
-		if !e.Known || e.Status.ExitStatus() != want {
-			t.Fatalf("spawn %d: exit %+v, want known status %d", i, e, want)
+		if e.Status.ExitStatus() != want {
+			t.Fatalf("spawn %d: exit %+v, want status %d", i, e, want)
 		}
 	}
 }
 
-// Spawns may fork concurrently; every instant exit is still recognised as
-// ours, never reaped before its pid is registered.
-func TestConcurrentSpawnsAreKnown(t *testing.T) {
+// Spawns may fork concurrently; every instant exit is still reaped with
+// its status.
+func TestConcurrentSpawnsAreReaped(t *testing.T) {
 	h := startHarness(t)
 	const workers, each = 8, 40
 	pids := make(chan int, workers*each)
@@ -444,8 +442,8 @@ func TestConcurrentSpawnsAreKnown(t *testing.T) {
 	}
 	n := 0
 	for pid := range pids {
-		if e := h.mustExit(t, pid); !e.Known || e.Status.ExitStatus() != 0 {
-			t.Fatalf("pid %d: exit %+v, want known status 0", pid, e)
+		if e := h.mustExit(t, pid); e.Status.ExitStatus() != 0 {
+			t.Fatalf("pid %d: exit %+v, want status 0", pid, e)
 		}
 		n++
 	}
@@ -478,7 +476,7 @@ func TestRapidCyclesLeakNothing(t *testing.T) {
 			pids = append(pids, c.Pid)
 		}
 		for _, pid := range pids {
-			if e := h.mustExit(t, pid); !e.Known || e.Status.ExitStatus() != 0 {
+			if e := h.mustExit(t, pid); e.Status.ExitStatus() != 0 {
 				t.Fatalf("exit %+v", e)
 			}
 		}
