@@ -87,6 +87,8 @@ func newScaleResults(n, big int) *results {
 	def("stop_n", "python", "`supervisorctl stop all`, "+N+" programs", "s", 1, target{})
 	def("start_n", "python", "`supervisorctl start all`, "+N+" programs", "s", 1, target{})
 	def("ctl_n", "python", "stop all + start all, "+N+" programs", "s", 1, target{ratioAtMost, 0.1})
+	def("stop_big", "", "`supervisorctl stop all`, "+B+" programs", "s", 1, target{})
+	def("start_big", "", "`supervisorctl start all`, "+B+" programs", "s", 1, target{})
 	def("ctl_big", "small", fmt.Sprintf("stop all + start all, %s programs (ratio ≈ %g is linear)", B, float64(big)/float64(n)), "s", 1, target{})
 	def("rpcp50_n", "", "getAllProcessInfo, "+N+" programs, sequential calls, p50", "ms", 1000, target{})
 	def("rpcp50_big", "", "getAllProcessInfo, "+B+" programs, sequential calls, p50", "ms", 1000, target{})
@@ -343,6 +345,8 @@ func (b *bench) scaleSession(im impl, n int, size string) error {
 	case censored:
 		s.res.addCensored("ctl_"+size, im.Name, stop+start)
 	case size == "big":
+		s.res.add("stop_big", im.Name, stop)
+		s.res.add("start_big", im.Name, start)
 		s.res.add("ctl_big", im.Name, stop+start)
 	default:
 		s.res.add("stop_n", im.Name, stop)
