@@ -9,12 +9,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -105,148 +103,179 @@ type daemon struct {
 	ready          *readyReporter
 }
 
+// lifetime is what one supervisord process keeps across restarts.
+type lifetime struct {
+	criticals []string // logged again at every start, as the original does
+	reaper    *spawn.Reaper
+	idle      logfile.Parker
+	serials   *events.Counter // like the original's, it keeps counting across restarts
+	signals   *signalQueue
+}
+
+// instance is one start of the engine, from one config.
+type instance struct {
+	log  *mainlog.Logger
+	sup  *supervisor.Supervisor
+	http HTTP
+}
+
+func (in *instance) closeHTTP() {
+	if in.http != nil {
+		_ = in.http.Close()
+		in.http = nil
+	}
+}
+
+// fail is every start-up error's exit: the original's usage message and
+// status 2, also handed to a daemonizing parent.
+func (d *daemon) fail(err error) int {
+	return d.ready.fail(usage(d.stderr, d.prog, err.Error()), err.Error())
+}
+
 // run is the original's start-up sequence and main loop, repeated for each
 // restart (SIGHUP, restart()).
 func (d *daemon) run(cfg *config.Config) int {
-	var criticals []string
-	if err := dropPrivileges(cfg); err != nil {
-		return d.ready.fail(usage(d.stderr, d.prog, err.Error()), err.Error())
-	} else if os.Geteuid() == 0 && cfg.Supervisord.User == "" {
-		criticals = append(criticals, "Supervisor is running as root.  Privileges were not dropped because no user is specified in the config file.  If you intend to run as root, you can set user=root in the config file to avoid this message.")
-	}
-	if err := raiseLimits(cfg); err != nil {
-		return d.ready.fail(usage(d.stderr, d.prog, err.Error()), err.Error())
+	criticals, err := prepareProcess(cfg)
+	if err != nil {
+		return d.fail(err)
 	}
 	reaper, err := spawn.NewReaper()
 	if err != nil {
-		return d.ready.fail(usage(d.stderr, d.prog, err.Error()), err.Error())
+		return d.fail(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go reaper.Run(ctx)
+	lt := &lifetime{criticals: criticals, reaper: reaper, serials: &events.Counter{}, signals: newSignalQueue()}
+	defer lt.signals.stop()
 	// Quiet programs' output pipes wait here instead of in a goroutine each;
 	// should it fail to start, every pipe simply keeps its own reader.
-	var idle logfile.Parker
 	if poller, err := idlepoll.New(); err == nil {
 		defer poller.Close()
-		idle = poller
+		lt.idle = poller
 	}
-
-	serials := &events.Counter{} // like the original's, it keeps counting across restarts
-
-	signals := make(chan os.Signal, 16)
-	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGUSR2)
-	defer signal.Stop(signals)
-
-	first := true
-	for {
-		log, err := d.openLog(cfg)
+	for first := true; ; first = false {
+		in, err := d.start(cfg, lt, first)
 		if err != nil {
-			return d.ready.fail(usage(d.stderr, d.prog, err.Error()), err.Error())
+			return d.fail(err)
 		}
-		for _, msg := range criticals {
-			log.Crit(msg)
-		}
-		for _, m := range cfg.Messages {
-			if m.Level == config.MessageWarn {
-				log.Warn(m.Text)
-			}
-		}
-		for _, m := range cfg.Messages {
-			if m.Level == config.MessageInfo {
-				log.Info(m.Text)
-			}
-		}
-		if !cfg.Supervisord.Nocleanup {
-			cleanupAutoLogs(cfg, log)
-		}
-		sup, err := supervisor.New(supervisor.Options{
-			Config: cfg, LoadOptions: d.loadOpts, Log: levelLogger{log}, Reaper: reaper, Idle: idle, EventSerials: serials,
-			Environ: d.environ, MainLogPath: log.Path(), MainLogRing: log.Ring(), ReopenMainLog: log.Reopen,
-			ClearMainLog: func() error {
-				err := log.Clear()
-				log.Info("reopening log file")
-				return err
-			},
-			Version: version.Version,
-		})
-		if err != nil {
-			log.Close()
-			return d.ready.fail(usage(d.stderr, d.prog, err.Error()), err.Error())
-		}
-		var http HTTP
-		if d.deps.HTTP != nil {
-			if http, err = d.deps.HTTP(cfg, sup, log); err != nil {
-				log.Close()
-				return d.ready.fail(usage(d.stderr, d.prog, err.Error()), err.Error())
-			}
-		}
-		if first {
-			// Checked where the original writes its pidfile, after binding,
-			// so a socket or port conflict still reports the original's text.
-			if err := pidfileFree(cfg.Supervisord.Pidfile); err != nil {
-				if http != nil {
-					_ = http.Close()
-				}
-				log.Close()
-				return d.ready.fail(usage(d.stderr, d.prog, err.Error()), err.Error())
-			}
-			if d.ready != nil {
-				finishDaemonizing(cfg, log)
-			}
-			if err := writePidfile(cfg.Supervisord.Pidfile); err != nil {
-				log.Crit(err.Error())
-			}
-			d.ready.ok()
-			first = false
-		}
-		log.Info(fmt.Sprintf("supervisord started with pid %d", os.Getpid()))
-
-		runErr := d.loop(sup, signals)
-		if http != nil {
-			_ = http.Close()
-		}
+		runErr := lt.signals.drive(ctx, in.sup)
+		in.closeHTTP()
 		var restart *supervisor.RestartRequest
-		if errors.As(runErr, &restart) {
-			log.Close()
-			cfg = restart.Config
-			continue
+		if !errors.As(runErr, &restart) {
+			os.Remove(cfg.Supervisord.Pidfile)
+			in.log.Close()
+			return 0
 		}
-		os.Remove(cfg.Supervisord.Pidfile)
+		in.log.Close()
+		cfg = restart.Config
+	}
+}
+
+// prepareProcess drops privileges and raises rlimits, once per process; it
+// returns the critical messages to log once the main log is open.
+func prepareProcess(cfg *config.Config) ([]string, error) {
+	var criticals []string
+	if err := dropPrivileges(cfg); err != nil {
+		return nil, err
+	}
+	if os.Geteuid() == 0 && cfg.Supervisord.User == "" {
+		criticals = append(criticals, "Supervisor is running as root.  Privileges were not dropped because no user is specified in the config file.  If you intend to run as root, you can set user=root in the config file to avoid this message.")
+	}
+	if err := raiseLimits(cfg); err != nil {
+		return nil, err
+	}
+	return criticals, nil
+}
+
+// start opens the main log, builds the engine and binds the HTTP servers;
+// on error it closes whatever it opened.
+func (d *daemon) start(cfg *config.Config, lt *lifetime, first bool) (*instance, error) {
+	log, err := d.openLog(cfg)
+	if err != nil {
+		return nil, err
+	}
+	in := &instance{log: log}
+	if err := d.startInstance(in, cfg, lt, first); err != nil {
+		in.closeHTTP()
 		log.Close()
-		return 0
+		return nil, err
 	}
+	log.Info(fmt.Sprintf("supervisord started with pid %d", os.Getpid()))
+	return in, nil
 }
 
-// loop runs the engine and turns signals into its requests.
-func (d *daemon) loop(sup *supervisor.Supervisor, signals <-chan os.Signal) error {
-	errc := make(chan error, 1)
-	go func() { errc <- sup.Run(context.Background()) }()
-	for {
-		select {
-		case err := <-errc:
+// startInstance does start's work after the log is open.
+func (d *daemon) startInstance(in *instance, cfg *config.Config, lt *lifetime, first bool) error {
+	logStartMessages(in.log, cfg, lt.criticals)
+	if !cfg.Supervisord.Nocleanup {
+		cleanupAutoLogs(cfg, in.log)
+	}
+	sup, err := d.newSupervisor(cfg, in.log, lt)
+	if err != nil {
+		return err
+	}
+	in.sup = sup
+	if d.deps.HTTP != nil {
+		http, err := d.deps.HTTP(cfg, sup, in.log)
+		if err != nil {
 			return err
-		case sg := <-signals:
-			switch sg {
-			case syscall.SIGHUP:
-				go sup.HUP()
-			case syscall.SIGUSR2:
-				go sup.ReopenLogs()
-			default:
-				go sup.Terminate(signalName(sg))
-			}
+		}
+		in.http = http
+	}
+	if first {
+		return d.firstStart(cfg, in.log)
+	}
+	return nil
+}
+
+// logStartMessages logs the criticals, then the config's warnings, then its
+// infos, in the original's order.
+func logStartMessages(log *mainlog.Logger, cfg *config.Config, criticals []string) {
+	for _, msg := range criticals {
+		log.Crit(msg)
+	}
+	for _, m := range cfg.Messages {
+		if m.Level == config.MessageWarn {
+			log.Warn(m.Text)
+		}
+	}
+	for _, m := range cfg.Messages {
+		if m.Level == config.MessageInfo {
+			log.Info(m.Text)
 		}
 	}
 }
 
-func signalName(sg os.Signal) string {
-	switch sg {
-	case syscall.SIGINT:
-		return "SIGINT"
-	case syscall.SIGQUIT:
-		return "SIGQUIT"
+func (d *daemon) newSupervisor(cfg *config.Config, log *mainlog.Logger, lt *lifetime) (*supervisor.Supervisor, error) {
+	return supervisor.New(supervisor.Options{
+		Config: cfg, LoadOptions: d.loadOpts, Log: levelLogger{log}, Reaper: lt.reaper, Idle: lt.idle, EventSerials: lt.serials,
+		Environ: d.environ, MainLogPath: log.Path(), MainLogRing: log.Ring(), ReopenMainLog: log.Reopen,
+		ClearMainLog: func() error {
+			err := log.Clear()
+			log.Info("reopening log file")
+			return err
+		},
+		Version: version.Version,
+	})
+}
+
+// firstStart is the once-per-process part of start-up: the pidfile check,
+// finishing daemonizing, writing the pidfile and releasing the parent.
+func (d *daemon) firstStart(cfg *config.Config, log *mainlog.Logger) error {
+	// Checked where the original writes its pidfile, after binding,
+	// so a socket or port conflict still reports the original's text.
+	if err := pidfileFree(cfg.Supervisord.Pidfile); err != nil {
+		return err
 	}
-	return "SIGTERM"
+	if d.ready != nil {
+		finishDaemonizing(cfg, log)
+	}
+	if err := writePidfile(cfg.Supervisord.Pidfile); err != nil {
+		log.Crit(err.Error())
+	}
+	d.ready.ok()
+	return nil
 }
 
 func (d *daemon) openLog(cfg *config.Config) (*mainlog.Logger, error) {
