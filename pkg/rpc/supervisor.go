@@ -55,51 +55,64 @@ the offset to pass next time.
 @return array result   [string data, int offset, boolean overflow]`
 )
 
+// addSupervisor registers the supervisor.* methods (system.listMethods
+// sorts them, so the grouping below is only for the reader).
 func (s *Server) addSupervisor() {
+	s.addStatusMethods()
+	s.addControlMethods()
+	s.addStartStopMethods()
+	s.addSignalMethods()
+	s.addInfoMethods()
+	s.addProcessLogMethods()
+	s.addCommMethods()
+}
+
+// addStatusMethods registers the methods for identity, state and the main log.
+func (s *Server) addStatusMethods() {
 	s.add(0, 0, "Give the version of the XML-RPC API.\n\n@return string version  The API version.",
-		fn(func([]any) (any, error) { return s.guard(func() (any, error) { return version.APIVersion, nil }) }),
+		s.guarded(func() (any, error) { return version.APIVersion, nil }),
 		"supervisor.getAPIVersion", "supervisor.getVersion")
 	s.add(0, 0, "Give the version of supervisord.\n\n@return string version  The package version.",
-		fn(func([]any) (any, error) { return s.guard(func() (any, error) { return version.Version, nil }) }),
+		s.guarded(func() (any, error) { return version.Version, nil }),
 		"supervisor.getSupervisorVersion")
 	s.add(0, 0, "Give the identifier of this supervisord ([supervisord] identifier).\n\n@return string identifier  The identifier.",
-		fn(func([]any) (any, error) { return s.guard(func() (any, error) { return s.b.Identification(), nil }) }),
+		s.guarded(func() (any, error) { return s.b.Identification(), nil }),
 		"supervisor.getIdentification")
 	s.add(0, 0, "Give supervisord's state.\n\n@return struct state  {statecode: int, statename: string}.",
-		fn(func([]any) (any, error) {
-			return s.guard(func() (any, error) {
-				code, name := s.b.State()
-				return xmlrpc.Struct{{Name: "statecode", Value: code}, {Name: "statename", Value: name}}, nil
-			})
+		s.guarded(func() (any, error) {
+			code, name := s.b.State()
+			return xmlrpc.Struct{{Name: "statecode", Value: code}, {Name: "statename", Value: name}}, nil
 		}), "supervisor.getState")
 	s.add(0, 0, "Give supervisord's process id.\n\n@return int pid  The pid.",
-		fn(func([]any) (any, error) { return s.guard(func() (any, error) { return s.b.PID(), nil }) }),
+		s.guarded(func() (any, error) { return s.b.PID(), nil }),
 		"supervisor.getPID")
 	s.add(2, 2, helpReadMain,
 		fn(s.readLog), "supervisor.readLog", "supervisor.readMainLog")
 	s.add(0, 0, "Empty the main log and reopen it.\n\n@return boolean result  True unless an error occurred.",
-		fn(func([]any) (any, error) {
-			return s.guard(func() (any, error) { return true, s.b.ClearMainLog() })
-		}), "supervisor.clearLog")
+		s.guarded(func() (any, error) { return true, s.b.ClearMainLog() }), "supervisor.clearLog")
+}
+
+// addControlMethods registers the methods for supervisord's own lifetime
+// and its groups.
+func (s *Server) addControlMethods() {
 	s.add(0, 0, "Make supervisord stop every process and exit.\n\n@return boolean result  True unless an error occurred.",
-		fn(func([]any) (any, error) {
-			return s.guard(func() (any, error) { s.b.Shutdown(); return true, nil })
-		}), "supervisor.shutdown")
+		s.guarded(func() (any, error) { s.b.Shutdown(); return true, nil }), "supervisor.shutdown")
 	s.add(0, 0, "Make supervisord stop every process and start again from its config.\n\n@return boolean result  True unless an error occurred.",
-		fn(func([]any) (any, error) {
-			return s.guard(func() (any, error) { s.b.Restart(); return true, nil })
-		}), "supervisor.restart")
+		s.guarded(func() (any, error) { s.b.Restart(); return true, nil }), "supervisor.restart")
 	s.add(0, 0, `Read the config file again and compare its groups with the running ones.
 The answer is a one-element array holding [added, changed, removed], three
 arrays of group names.
 
 @return array result  [[added, changed, removed]]`,
-		fn(func([]any) (any, error) { return s.guard(s.reloadConfig) }), "supervisor.reloadConfig")
+		s.guarded(s.reloadConfig), "supervisor.reloadConfig")
 	s.add(1, 1, "Activate a group that the last config reading added.\n\n@param string name  Group name.\n@return boolean result  True on success.",
 		fn(s.addProcessGroup), "supervisor.addProcessGroup")
 	s.add(1, 1, "Deactivate a group whose processes are all stopped.\n\n@param string name  Group name.\n@return boolean result  True on success.",
 		fn(s.removeProcessGroup), "supervisor.removeProcessGroup")
+}
 
+// addStartStopMethods registers the methods that start and stop processes.
+func (s *Server) addStartStopMethods() {
 	s.add(1, 2, `Start a process; "group:*" starts the group and answers as
 startProcessGroup does.
 
@@ -144,6 +157,10 @@ stopProcessGroup does.
 		func(ctx context.Context, a []any) (any, error) {
 			return s.guard(func() (any, error) { return s.allfunc(ctx, s.b.Processes(), isRunning, s.stopStep(optWait(a, 0))) })
 		}, "supervisor.stopAllProcesses")
+}
+
+// addSignalMethods registers the methods that signal processes.
+func (s *Server) addSignalMethods() {
 	s.add(2, 2, `Send a signal to a process; "group:*" signals the group.
 
 @param string name     Process name (or "group:name", or "group:*").
@@ -161,12 +178,15 @@ stopProcessGroup does.
 @param string signal   Signal name or number.
 @return array          One {name, group, status, description} struct per process.`,
 		fn(s.signalAll), "supervisor.signalAllProcesses")
+}
 
+// addInfoMethods registers the methods that describe processes.
+func (s *Server) addInfoMethods() {
 	s.add(0, 0, `Describe every process of the config file as last read, sorted by
 process name, whether or not its group is active.
 
 @return array result  One struct of settings per process.`,
-		fn(func([]any) (any, error) { return s.guard(s.allConfigInfo) }), "supervisor.getAllConfigInfo")
+		s.guarded(s.allConfigInfo), "supervisor.getAllConfigInfo")
 	s.add(1, 1, `Describe one process.
 
 @param string name     Process name (or "group:name").
@@ -176,8 +196,11 @@ process name, whether or not its group is active.
 	s.add(0, 0, `Describe every process, sorted by group name then process name.
 
 @return array result  One getProcessInfo struct per process.`,
-		fn(func([]any) (any, error) { return s.guard(s.allProcessInfo) }), "supervisor.getAllProcessInfo")
+		s.guarded(s.allProcessInfo), "supervisor.getAllProcessInfo")
+}
 
+// addProcessLogMethods registers the methods for the processes' logs.
+func (s *Server) addProcessLogMethods() {
 	s.add(3, 3, fmt.Sprintf(helpReadProcess, "stdout"), fn(func(a []any) (any, error) { return s.readProcessLog(a, "stdout") }),
 		"supervisor.readProcessStdoutLog", "supervisor.readProcessLog")
 	s.add(3, 3, fmt.Sprintf(helpReadProcess, "stderr"), fn(func(a []any) (any, error) { return s.readProcessLog(a, "stderr") }),
@@ -192,7 +215,12 @@ process name, whether or not its group is active.
 		fn(func(a []any) (any, error) { return s.clearProcessLogs(a[0]) }),
 		"supervisor.clearProcessLogs", "supervisor.clearProcessLog")
 	s.add(0, 0, "Empty the logs of every process.\n\n@return array result  One {name, group, status, description} struct per process.",
-		fn(func([]any) (any, error) { return s.guard(s.clearAll) }), "supervisor.clearAllProcessLogs")
+		s.guarded(s.clearAll), "supervisor.clearAllProcessLogs")
+}
+
+// addCommMethods registers the methods that talk to processes and event
+// listeners.
+func (s *Server) addCommMethods() {
 	s.add(2, 2, `Write characters to a process's stdin (UTF-8 encoded).
 
 @param string name     Process name (or "group:name").
@@ -222,6 +250,11 @@ func (s *Server) update() error {
 		return fault.New(fault.ShutdownState, "")
 	}
 	return nil
+}
+
+// guarded is a parameterless method whose body runs after the shutdown check.
+func (s *Server) guarded(body func() (any, error)) func(context.Context, []any) (any, error) {
+	return fn(func([]any) (any, error) { return s.guard(body) })
 }
 
 // guard runs body after the shutdown check.
