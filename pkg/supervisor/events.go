@@ -140,9 +140,15 @@ func (s *Supervisor) emitState(p *proc, ev process.StateEvent) {
 	})
 }
 
+// logKey names one output stream of one process in the feed.
+type logKey struct {
+	p      *proc
+	stream string
+}
+
 // emitLog is called by a pump: PROCESS_LOG_STDOUT/STDERR, emitted on the loop.
 func (s *Supervisor) emitLog(p *proc, stream string, data []byte) {
-	s.post(func() {
+	s.feed.push(logKey{p, stream}, joinBacklog, data, func(data []byte) {
 		s.emit(Event{
 			Name:    "PROCESS_LOG_" + upper(stream),
 			Payload: fmt.Sprintf("processname:%s groupname:%s pid:%d channel:%s\n%s", p.cfg.Name, p.cfg.Group, p.m.Pid(), stream, events.DecodeOutput(data)),
@@ -151,9 +157,10 @@ func (s *Supervisor) emitLog(p *proc, stream string, data []byte) {
 	})
 }
 
-// emitCapture is called by a pump at a capture END token.
+// emitCapture is called by a pump at a capture END token; each capture is
+// one event, never joined with the next.
 func (s *Supervisor) emitCapture(p *proc, stream string, data []byte) {
-	s.post(func() {
+	s.feed.push(logKey{p, stream}, joinNever, data, func(data []byte) {
 		s.emit(Event{
 			Name:    "PROCESS_COMMUNICATION_" + upper(stream),
 			Payload: fmt.Sprintf("processname:%s groupname:%s pid:%d\n%s", p.cfg.Name, p.cfg.Group, p.m.Pid(), events.DecodeOutput(data)),

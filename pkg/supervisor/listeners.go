@@ -1,6 +1,8 @@
 package supervisor
 
 import (
+	"strings"
+
 	"github.com/gosupervisor/gosupervisor/pkg/config"
 	"github.com/gosupervisor/gosupervisor/pkg/events"
 	"github.com/gosupervisor/gosupervisor/pkg/process"
@@ -8,7 +10,7 @@ import (
 
 // Event listener pools ([eventlistener:x], SPEC §9.2). The pools' state is
 // pure (pkg/events) and owned by the loop: the hook feeds every emitted
-// event to the pools, listener stdout reaches the loop by s.post, and
+// event to the pools, listener stdout reaches the loop through s.feed, and
 // buffered events are dispatched at the end of every loop pass (as the
 // original dispatches in each pool's transition()). Nothing here blocks:
 // writes to a listener's stdin are queued by its stdinWriter.
@@ -67,7 +69,9 @@ func (s *Supervisor) listenerHook(ev Event) {
 			pl.p.Notify(e)
 		}
 	}
-	if ev.Process != "" && len(ls.members) > 0 {
+	// Only state changes move a member; log events, by far the most
+	// numerous, skip the lookup.
+	if ev.Process != "" && len(ls.members) > 0 && strings.HasPrefix(ev.Name, "PROCESS_STATE_") {
 		if p := s.findProc(ev.Group + ":" + ev.Process); p != nil {
 			if m := ls.members[p]; m != nil {
 				m.stateChanged(ev.State)
@@ -184,17 +188,15 @@ func (c listenerConn) Send(data []byte) error {
 // otherwise feed on its own protocol chatter). The chunk has already been
 // written to the stdout log by the channel before this is called.
 func (s *Supervisor) listenerOutput(p *proc, _ func([]byte)) func([]byte) {
+	// Called on the loop (spawn → attach → pump), after this spawn's
+	// STARTING change was handled: attach the stream before any output.
 	st := &listenerStream{}
-	// Attach before any output: posts are handled in order, and the
-	// STARTING state change of this spawn has already been handled.
-	s.post(func() {
-		if m := s.listeners.members[p]; m != nil && !st.retired {
-			m.retire()
-			m.cur = st
-		}
-	})
+	if m := s.listeners.members[p]; m != nil {
+		m.retire()
+		m.cur = st
+	}
 	return func(data []byte) {
-		s.post(func() {
+		s.feed.push(st, joinAlways, data, func(data []byte) {
 			m := s.listeners.members[p]
 			if m == nil || m.cur != st {
 				return

@@ -218,6 +218,7 @@ func (e procEnv) Log(level process.Level, msg string) { e.p.s.log.Log(level, msg
 
 func (e procEnv) StateChanged(_ *process.Proc, ev process.StateEvent) {
 	p := e.p
+	p.s.changed = true
 	close(p.watch)
 	p.watch = make(chan struct{})
 	p.s.emitState(p, ev)

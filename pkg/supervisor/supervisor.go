@@ -12,6 +12,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
 
 	"github.com/gosupervisor/gosupervisor/pkg/config"
@@ -90,6 +91,8 @@ type Supervisor struct {
 	pid   int
 
 	inbox chan func()
+	feed  *feed         // from the pipe readers; never blocks (feed.go)
+	guard loopGuard     // in tests, call/post from the loop panic
 	done  chan struct{} // closed when Run returns
 
 	// Everything below is owned by the loop goroutine.
@@ -109,6 +112,8 @@ type Supervisor struct {
 	listeners listeners           // event listener pools (listeners.go)
 	bufs      *logfile.BufferPool // read buffers lent to the pumps
 	env       environment         // opts.Environ, indexed (read-only)
+
+	changed bool // a process changed state since the loop last cleared it
 
 	gen atomic.Uint64 // see Generation
 
@@ -141,6 +146,7 @@ func New(opts Options) (*Supervisor, error) {
 		log:        opts.Log,
 		pid:        os.Getpid(),
 		inbox:      make(chan func(), 64),
+		feed:       newFeed(),
 		done:       make(chan struct{}),
 		groups:     map[string]*group{},
 		byPid:      map[int]*proc{},
@@ -169,23 +175,31 @@ func (s *Supervisor) setConfig(cfg *config.Config) {
 // original re-runs its whole start-up.
 func (s *Supervisor) Run(ctx context.Context) error {
 	defer close(s.done)
+	s.guard.enter(testing.Testing())
 	for _, gc := range s.cfg.Groups {
 		s.addGroup(gc)
 	}
 	s.emit(Event{Name: EvSupervisorRunning})
 	s.transitionAll()
+	s.armTimer()
 
 	stopOnCtx := ctx.Done()
 	exits := s.opts.Reaper.Exits()
 	for {
-		s.armTimer()
 		var timerC <-chan time.Time
 		if s.timer != nil {
 			timerC = s.timer.C
 		}
+		pass := true
 		select {
 		case fn := <-s.inbox:
 			fn()
+		case <-s.feed.wake:
+			// Output only emits events; a pass over every process is due
+			// only if one of them changed state meanwhile.
+			s.changed = false
+			s.feed.drain()
+			pass = s.changed
 		case ex, ok := <-exits:
 			if !ok {
 				// The reaper has stopped (daemon exit); nothing more will be reaped.
@@ -199,6 +213,10 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			stopOnCtx = nil
 			s.beginShutdown(MoodShutdown)
 		}
+		if !pass {
+			s.dispatchListeners()
+			continue
+		}
 		s.transitionAll()
 		if s.stopping != nil && s.stopping.advance(s) {
 			s.stopTimer()
@@ -208,14 +226,17 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			}
 			return nil
 		}
+		s.armTimer()
 	}
 }
 
 // Done is closed when Run has returned.
 func (s *Supervisor) Done() <-chan struct{} { return s.done }
 
-// call runs fn on the loop goroutine and waits for it.
+// call runs fn on the loop goroutine and waits for it. Never from the
+// loop itself: code there calls directly.
 func (s *Supervisor) call(fn func()) {
+	s.guard.check("call")
 	reply := make(chan struct{})
 	select {
 	case s.inbox <- func() { fn(); close(reply) }:
@@ -228,8 +249,11 @@ func (s *Supervisor) call(fn func()) {
 	}
 }
 
-// post runs fn on the loop goroutine without waiting.
+// post runs fn on the loop goroutine without waiting for it, but it waits
+// for room in the inbox: never from the loop itself, nor from a pipe
+// reader (they use s.feed).
 func (s *Supervisor) post(fn func()) {
+	s.guard.check("post")
 	select {
 	case s.inbox <- fn:
 	case <-s.done:
