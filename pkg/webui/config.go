@@ -7,6 +7,7 @@ import (
 
 	"github.com/gosupervisor/gosupervisor/pkg/fault"
 	"github.com/gosupervisor/gosupervisor/pkg/rpc"
+	"github.com/gosupervisor/gosupervisor/pkg/update"
 )
 
 // groupDiff previews what an update does to one group.
@@ -32,38 +33,25 @@ type diffJSON struct {
 }
 
 // reread is supervisorctl reread: reloadConfig, giving the group names.
-func (h *handler) reread(ctx context.Context) (added, changed, removed []string, err error) {
-	v, err := h.rpc.Dispatch(ctx, "supervisor.reloadConfig", []any{})
-	if err != nil {
+func (h *handler) reread() (added, changed, removed []string, err error) {
+	if err := h.checkRunning(); err != nil {
 		return nil, nil, nil, err
 	}
-	outer, _ := v.([]any)
-	if len(outer) != 1 {
-		return nil, nil, nil, fault.New(fault.Failed, "unexpected reloadConfig result")
+	return h.sup.ReloadConfig()
+}
+
+// checkRunning is the shutdown check the XML-RPC methods make before
+// anything else, for the calls the console makes on the Supervisor itself:
+// SHUTDOWN_STATE while supervisord is shutting down or restarting.
+func (h *handler) checkRunning() error {
+	if code, _ := h.sup.State(); code < rpc.StateRunning {
+		return fault.New(fault.ShutdownState, "")
 	}
-	lists, _ := outer[0].([]any)
-	if len(lists) != 3 {
-		return nil, nil, nil, fault.New(fault.Failed, "unexpected reloadConfig result")
-	}
-	names := func(v any) []string {
-		out := []string{}
-		switch x := v.(type) {
-		case []any:
-			for _, e := range x {
-				if s, ok := e.(string); ok {
-					out = append(out, s)
-				}
-			}
-		case []string:
-			out = append(out, x...)
-		}
-		return out
-	}
-	return names(lists[0]), names(lists[1]), names(lists[2]), nil
+	return nil
 }
 
 func (h *handler) configDiff(w http.ResponseWriter, r *http.Request) {
-	added, changed, removed, err := h.reread(r.Context())
+	added, changed, removed, err := h.reread()
 	if err != nil {
 		writeFailure(w, err)
 		return
@@ -118,9 +106,9 @@ func (h *handler) configDiff(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// configUpdate is supervisorctl update [group…]: reread, then stop and
-// remove the removed groups, stop, remove and re-add the changed ones, add
-// the added ones. The answer lists supervisorctl's output lines.
+// configUpdate is supervisorctl update [group…], planned and carried out
+// by pkg/update as supervisorctl's is. The answer lists supervisorctl's
+// output lines; the first failing call answers with its fault instead.
 func (h *handler) configUpdate(w http.ResponseWriter, r *http.Request) {
 	p, err := readParams(r)
 	if err != nil {
@@ -128,95 +116,101 @@ func (h *handler) configUpdate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	added, changed, removed, err := h.reread(ctx)
+	b := &consoleBackend{h: h}
+	steps, unknown, err := update.Prepare(ctx, b, p.Groups)
 	if err != nil {
 		writeFailure(w, err)
 		return
 	}
-	if slices.Contains(p.Groups, "all") {
-		p.Groups = nil
-	}
-	wanted := func(g string) bool { return len(p.Groups) == 0 || slices.Contains(p.Groups, g) }
 	log := []string{}
-	say := func(g, msg string) { log = append(log, g+": "+msg) }
 	// Unknown names are reported and skipped, as supervisorctl does.
-	if len(p.Groups) > 0 {
-		known := slices.Clone(added)
-		for _, pi := range h.sup.Processes() {
-			known = append(known, pi.Group)
-		}
-		for _, g := range p.Groups {
-			if !slices.Contains(known, g) {
-				log = append(log, "ERROR: no such group: "+g)
-			}
-		}
+	for _, g := range unknown {
+		log = append(log, "ERROR: no such group: "+g)
 	}
-	// stop stops the group and reports whether any stop FAILED.
-	stop := func(g string) (bool, error) {
-		res, err := h.call(ctx, "supervisor.stopProcessGroup", g, true)
-		if err != nil {
-			return false, err
-		}
-		say(g, "stopped")
-		list, _ := res.([]any)
-		for _, e := range list {
-			if m, ok := e.(map[string]any); ok && m["status"] == int(fault.Failed) {
-				return true, nil
-			}
-		}
-		return false, nil
-	}
-	for _, g := range removed {
-		if !wanted(g) {
-			continue
-		}
-		failed, err := stop(g)
-		if err != nil {
-			writeFailure(w, err)
+	err = update.Execute(ctx, b, steps, func(res update.Result) {
+		if res.Op == update.Add && b.alreadyActive[res.Group] {
+			log = append(log, "ERROR: process group already active")
 			return
 		}
-		if failed {
-			say(g, "has problems; not removing")
-			continue
+		if line := res.Line(); line != "" {
+			log = append(log, line)
 		}
-		if _, err := h.call(ctx, "supervisor.removeProcessGroup", g); err != nil {
-			writeFailure(w, err)
-			return
-		}
-		say(g, "removed process group")
-	}
-	for _, g := range changed {
-		if !wanted(g) {
-			continue
-		}
-		// supervisorctl does not look at the stop results here.
-		if _, err := stop(g); err != nil {
-			writeFailure(w, err)
-			return
-		}
-		if _, err := h.call(ctx, "supervisor.removeProcessGroup", g); err != nil {
-			writeFailure(w, err)
-			return
-		}
-		if _, err := h.call(ctx, "supervisor.addProcessGroup", g); err != nil {
-			writeFailure(w, err)
-			return
-		}
-		say(g, "updated process group")
-	}
-	for _, g := range added {
-		if !wanted(g) {
-			continue
-		}
-		if _, err := h.call(ctx, "supervisor.addProcessGroup", g); err != nil {
-			if isFault(err, fault.AlreadyAdded) {
-				log = append(log, "ERROR: process group already active")
-				continue
-			}
-			writeFailure(w, err)
-			return
-		}
-		say(g, "added process group")
+	})
+	if err != nil {
+		writeFailure(w, err)
+		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"log": log})
+}
+
+// consoleBackend is update.Backend over the console's Supervisor, for one
+// update. Stopping a group goes through XML-RPC's stopProcessGroup, which
+// waits for the processes as supervisorctl's call does; the other calls use
+// the Supervisor's typed methods after the same shutdown check.
+type consoleBackend struct {
+	h *handler
+	// added is what the reread found new.
+	added []string
+	// alreadyActive holds the new groups that someone else (another
+	// update, supervisorctl add) activated between our reread and our
+	// addProcessGroup. Unlike supervisorctl, which fails there, the console
+	// reports them and goes on.
+	alreadyActive map[string]bool
+}
+
+func (b *consoleBackend) Reload(context.Context) (added, changed, removed []string, err error) {
+	added, changed, removed, err = b.h.reread()
+	b.added = added
+	return added, changed, removed, err
+}
+
+// ActiveGroups names the groups of the running processes, as
+// supervisorctl's getAllProcessInfo does.
+func (b *consoleBackend) ActiveGroups(context.Context) ([]string, error) {
+	procs := b.h.sup.Processes()
+	groups := make([]string, 0, len(procs))
+	for _, p := range procs {
+		groups = append(groups, p.Group)
+	}
+	return groups, nil
+}
+
+// StopGroup waits for the group to stop and reports whether any of its
+// processes answered FAILED.
+func (b *consoleBackend) StopGroup(ctx context.Context, name string) (failed bool, err error) {
+	res, err := b.h.call(ctx, "supervisor.stopProcessGroup", name, true)
+	if err != nil {
+		return false, err
+	}
+	list, _ := res.([]any)
+	for _, e := range list {
+		if m, ok := e.(map[string]any); ok && m["status"] == int(fault.Failed) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (b *consoleBackend) RemoveGroup(_ context.Context, name string) error {
+	if err := b.h.checkRunning(); err != nil {
+		return err
+	}
+	return b.h.sup.RemoveGroup(name)
+}
+
+// AddGroup activates a group; a new group that is active already is noted
+// in alreadyActive rather than failing the update.
+func (b *consoleBackend) AddGroup(_ context.Context, name string) error {
+	if err := b.h.checkRunning(); err != nil {
+		return err
+	}
+	err := b.h.sup.AddGroup(name)
+	if isFault(err, fault.AlreadyAdded) && slices.Contains(b.added, name) {
+		if b.alreadyActive == nil {
+			b.alreadyActive = map[string]bool{}
+		}
+		b.alreadyActive[name] = true
+		return nil
+	}
+	return err
 }
