@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -32,110 +33,161 @@ type statsJSON struct {
 func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := h.streamContext(r)
 	defer cancel()
-	ch, unsubscribe := h.sup.Subscribe(subscriberBuffer)
-	defer func() { unsubscribe() }()
-	s, err := startSSE(w)
-	if err != nil {
+	st := &eventStream{h: h, pids: map[string]int{}, dirty: map[string]bool{}}
+	st.ch, st.unsubscribe = h.sup.Subscribe(subscriberBuffer)
+	// The stream may resubscribe: end the subscription it has at the end.
+	defer func() { st.unsubscribe() }()
+	var err error
+	if st.s, err = startSSE(w); err != nil {
 		return
 	}
-	pids := map[string]int{}
-	send := func(name string, procs []procJSON) bool {
-		for _, p := range procs {
-			pids[p.Namespec] = p.PID
-		}
-		return s.event("", name, listJSON{Supervisor: h.supervisorInfo(), Processes: procs}) == nil
-	}
-	if !send("sync", h.snapshot()) {
+	if !st.send("sync", h.snapshot()) {
 		return
 	}
-	stats := time.NewTicker(h.opts.StatsEvery)
+	st.run(ctx)
+}
+
+// eventStream is one client's events stream after the first sync: its
+// subscription, the pids it has shown (for stats), and the state changes
+// gathered for the next update. Its methods report false once the client
+// is gone.
+type eventStream struct {
+	h           *handler
+	s           *sse
+	ch          <-chan supervisor.Event
+	unsubscribe func()
+	pids        map[string]int // namespec → pid, as last sent
+
+	// gather runs while changes are being gathered; at its end dirty
+	// processes go out in an update, or everything in a sync when full.
+	gather  *time.Timer
+	gatherC <-chan time.Time
+	dirty   map[string]bool
+	full    bool
+}
+
+// run forwards events until ctx ends or the client goes away.
+func (st *eventStream) run(ctx context.Context) {
+	stats := time.NewTicker(st.h.opts.StatsEvery)
 	defer stats.Stop()
-	heartbeat := h.heartbeatTicker()
+	heartbeat := st.h.heartbeatTicker()
 	defer heartbeat.Stop()
-	var (
-		gather  *time.Timer
-		gatherC <-chan time.Time
-		dirty   = map[string]bool{}
-		full    bool
-	)
 	defer func() {
-		if gather != nil {
-			gather.Stop()
+		if st.gather != nil {
+			st.gather.Stop()
 		}
 	}()
-	arm := func() {
-		if gatherC == nil {
-			gather = time.NewTimer(h.opts.Coalesce)
-			gatherC = gather.C
-		}
-	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case ev, ok := <-ch:
+		case ev, ok := <-st.ch:
 			if !ok {
-				// Dropped for lagging (or the engine is stopping: then ctx
-				// ends too). Resubscribe and send the whole list again.
-				// A stopping engine closes the bus just before Done: give it
-				// that moment rather than spinning on closed channels.
-				select {
-				case <-ctx.Done():
+				if !st.resubscribe(ctx) {
 					return
-				case <-time.After(h.opts.Coalesce):
 				}
-				ch, unsubscribe = h.sup.Subscribe(subscriberBuffer)
-				full = true
-				arm()
 				continue
 			}
-			switch {
-			case strings.HasPrefix(ev.Name, "PROCESS_STATE_"):
-				dirty[rpc.MakeNamespec(ev.Group, ev.Process)] = true
-				arm()
-			case ev.Name == supervisor.EvGroupAdded, ev.Name == supervisor.EvGroupRemoved,
-				strings.HasPrefix(ev.Name, "SUPERVISOR_STATE_CHANGE_"):
-				full = true
-				arm()
+			st.note(ev)
+		case <-st.gatherC:
+			if !st.flush() {
+				return
 			}
-		case <-gatherC:
-			gather, gatherC = nil, nil
-			all := h.snapshot()
-			if full {
-				clear(pids)
-				if !send("sync", all) {
-					return
-				}
-			} else {
-				changed := make([]procJSON, 0, len(dirty))
-				for _, p := range all {
-					if dirty[p.Namespec] {
-						changed = append(changed, p)
-					}
-				}
-				if !send("update", changed) {
-					return
-				}
-			}
-			full = false
-			clear(dirty)
 		case <-stats.C:
-			out := map[string]statsJSON{}
-			for ns, pid := range pids {
-				if pid == 0 {
-					continue
-				}
-				if st, ok := h.stats.get(pid); ok {
-					out[ns] = statsJSON{CPU: st.cpu, RSS: st.rss}
-				}
-			}
-			if s.event("", "stats", out) != nil {
+			if !st.sendStats() {
 				return
 			}
 		case <-heartbeat.C:
-			if s.ping() != nil {
+			if st.s.ping() != nil {
 				return
 			}
 		}
 	}
+}
+
+// send writes a sync or update event with procs and remembers their pids.
+func (st *eventStream) send(name string, procs []procJSON) bool {
+	for _, p := range procs {
+		st.pids[p.Namespec] = p.PID
+	}
+	return st.s.event("", name, listJSON{Supervisor: st.h.supervisorInfo(), Processes: procs}) == nil
+}
+
+// arm starts gathering changes unless it has started already.
+func (st *eventStream) arm() {
+	if st.gatherC == nil {
+		st.gather = time.NewTimer(st.h.opts.Coalesce)
+		st.gatherC = st.gather.C
+	}
+}
+
+// note gathers one engine event: a process state change marks the process,
+// a group coming or going and a change of supervisord's state need a sync.
+func (st *eventStream) note(ev supervisor.Event) {
+	switch {
+	case strings.HasPrefix(ev.Name, "PROCESS_STATE_"):
+		st.dirty[rpc.MakeNamespec(ev.Group, ev.Process)] = true
+		st.arm()
+	case ev.Name == supervisor.EvGroupAdded, ev.Name == supervisor.EvGroupRemoved,
+		strings.HasPrefix(ev.Name, "SUPERVISOR_STATE_CHANGE_"):
+		st.full = true
+		st.arm()
+	}
+}
+
+// resubscribe follows the bus closing the subscription: dropped for
+// lagging (or the engine is stopping: then ctx ends too). It subscribes
+// again and schedules a sync of the whole list; false when ctx ended.
+func (st *eventStream) resubscribe(ctx context.Context) bool {
+	// A stopping engine closes the bus just before Done: give it that
+	// moment rather than spinning on closed channels.
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(st.h.opts.Coalesce):
+	}
+	st.ch, st.unsubscribe = st.h.sup.Subscribe(subscriberBuffer)
+	st.full = true
+	st.arm()
+	return true
+}
+
+// flush ends a gathering: a sync of everything when full, else an update
+// with the processes that changed.
+func (st *eventStream) flush() bool {
+	st.gather, st.gatherC = nil, nil
+	all := st.h.snapshot()
+	if st.full {
+		clear(st.pids)
+		if !st.send("sync", all) {
+			return false
+		}
+	} else {
+		changed := make([]procJSON, 0, len(st.dirty))
+		for _, p := range all {
+			if st.dirty[p.Namespec] {
+				changed = append(changed, p)
+			}
+		}
+		if !st.send("update", changed) {
+			return false
+		}
+	}
+	st.full = false
+	clear(st.dirty)
+	return true
+}
+
+// sendStats writes the CPU and memory figures of the processes with a pid.
+func (st *eventStream) sendStats() bool {
+	out := map[string]statsJSON{}
+	for ns, pid := range st.pids {
+		if pid == 0 {
+			continue
+		}
+		if sample, ok := st.h.stats.get(pid); ok {
+			out[ns] = statsJSON{CPU: sample.cpu, RSS: sample.rss}
+		}
+	}
+	return st.s.event("", "stats", out) == nil
 }
