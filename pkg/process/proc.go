@@ -23,7 +23,6 @@ func (e *notRunningError) Is(target error) bool { return target == ErrNotRunning
 type Proc struct {
 	name, group string
 	pol         Policy
-	env         Env
 
 	state     State
 	pid       int
@@ -47,11 +46,14 @@ type Proc struct {
 	// autostarts/autorestarts are only reported by Deadline while it holds,
 	// so a shutting-down owner is not woken in a loop.
 	mayStart bool
+
+	out  []Effect // effects of the step in progress
+	wait pending  // the step waiting for a Spawned or Killed answer
 }
 
 // New returns a STOPPED, never-started process.
-func New(name, group string, pol Policy, env Env) *Proc {
-	return &Proc{name: name, group: group, pol: pol, env: env, state: Stopped, mayStart: true}
+func New(name, group string, pol Policy) *Proc {
+	return &Proc{name: name, group: group, pol: pol, state: Stopped, mayStart: true}
 }
 
 // Name returns the process name.
@@ -104,7 +106,7 @@ func (p *Proc) changeState(now time.Time, to State, expected bool) {
 		p.backoff++
 		p.delay = now.Add(secs(p.backoff))
 	}
-	p.env.StateChanged(p, StateEvent{From: from, To: to, Tries: p.backoff, Expected: expected, Pid: p.pid})
+	p.emit(StateChanged{StateEvent{From: from, To: to, Tries: p.backoff, Expected: expected, Pid: p.pid}})
 }
 
 func (p *Proc) assertIn(states ...State) error {
@@ -122,17 +124,19 @@ func (p *Proc) assertIn(states ...State) error {
 
 // Start is the administrative start (startProcess, autostart, autorestart,
 // backoff retry): the original's spawn(). With a child already present it
-// only logs `process 'NAME' already running`. A spawn error moves the process
-// to BACKOFF and is reported by Spawnerr, not as an error; an error is
-// returned only when the state forbids starting (the original asserts).
-func (p *Proc) Start(now time.Time) error {
+// only logs `process 'NAME' already running`. A spawn error (answered to
+// Spawned) moves the process to BACKOFF and is reported by Spawnerr, not as
+// an error; an error is returned only when the state forbids starting (the
+// original asserts).
+func (p *Proc) Start(now time.Time) ([]Effect, error) {
 	p.see(now)
-	return p.spawn(now)
+	err := p.spawn(now, spawnPending)
+	return p.flush(), err
 }
 
-func (p *Proc) spawn(now time.Time) error {
+func (p *Proc) spawn(now time.Time, then pending) error {
 	if p.pid != 0 {
-		p.env.Log(LevelWarn, fmt.Sprintf("process '%s' already running", p.name))
+		p.log(LevelWarn, fmt.Sprintf("process '%s' already running", p.name))
 		return nil
 	}
 	if err := p.assertIn(Exited, Fatal, Backoff, Stopped); err != nil {
@@ -143,43 +147,59 @@ func (p *Proc) spawn(now time.Time) error {
 	p.exitstatus = 0
 	p.laststart = now
 	p.changeState(now, Starting, true)
+	p.emit(Spawn{})
+	p.wait = then
+	return nil
+}
 
-	pid, err := p.env.Spawn(p)
+// Spawned is the answer to a Spawn effect: the child's pid, or the error
+// whose text becomes spawnerr (e.g. "can't find command '/nonexistent/cmd'").
+func (p *Proc) Spawned(pid int, err error) []Effect {
+	then := p.wait
+	if then != spawnPending && then != spawnThenGiveUp {
+		return p.flush() // no spawn was asked for
+	}
+	p.wait = noPending
+	now := p.laststart // the original's spawn() reads the clock once
 	if err == nil && pid <= 0 {
 		err = fmt.Errorf("spawning '%s' returned pid %d", p.name, pid)
 	}
 	if err != nil {
 		p.spawnerr = err.Error()
-		p.env.Log(LevelInfo, "spawnerr: "+p.spawnerr)
+		p.log(LevelInfo, "spawnerr: "+p.spawnerr)
 		p.changeState(now, Backoff, true)
-		return nil
+		if then == spawnThenGiveUp {
+			p.giveUpIfExhausted(now)
+		}
+		return p.flush()
 	}
 	p.pid = pid
 	p.spawns++
-	p.env.Log(LevelInfo, fmt.Sprintf("spawned: '%s' with pid %d", p.name, pid))
+	p.log(LevelInfo, fmt.Sprintf("spawned: '%s' with pid %d", p.name, pid))
 	p.delay = now.Add(secs(p.pol.Startsecs))
-	return nil
+	return p.flush()
 }
 
 // Stop is the administrative stop: the stop signal to the child (or its
 // group with stopasgroup), STOPPING, SIGKILL after stopwaitsecs. In BACKOFF
 // it goes straight to STOPPED. Without a child it returns an error matching
 // ErrNotRunning with the original's text.
-func (p *Proc) Stop(now time.Time) error {
+func (p *Proc) Stop(now time.Time) ([]Effect, error) {
 	p.see(now)
 	p.laststopreport = time.Time{}
-	return p.kill(now, p.pol.Stopsignal)
+	err := p.kill(now, p.pol.Stopsignal)
+	return p.flush(), err
 }
 
 // GiveUp is BACKOFF → FATAL without retrying, as a whole-group stop does to
 // a backing-off process (the original's give_up; no log line).
-func (p *Proc) GiveUp(now time.Time) error {
+func (p *Proc) GiveUp(now time.Time) ([]Effect, error) {
 	p.see(now)
 	if err := p.assertIn(Backoff); err != nil {
-		return err
+		return p.flush(), err
 	}
 	p.giveUp(now)
-	return nil
+	return p.flush(), nil
 }
 
 func (p *Proc) giveUp(now time.Time) {
@@ -188,29 +208,37 @@ func (p *Proc) giveUp(now time.Time) {
 	p.changeState(now, Fatal, true)
 }
 
+func (p *Proc) giveUpIfExhausted(now time.Time) {
+	if p.state == Backoff && p.backoff > p.pol.Startretries {
+		p.giveUp(now)
+		p.log(LevelInfo, fmt.Sprintf("gave up: %s entered FATAL state, too many start retries too quickly", p.name))
+	}
+}
+
 // StopReport logs `waiting for NAME to stop` while STOPPING, at most once
 // every 2 seconds (called while an RPC stop waits).
-func (p *Proc) StopReport(now time.Time) {
+func (p *Proc) StopReport(now time.Time) []Effect {
 	p.see(now)
 	if p.state != Stopping {
-		return
+		return p.flush()
 	}
 	p.adjustForRollback(now)
 	if now.After(p.laststopreport.Add(2 * time.Second)) {
-		p.env.Log(LevelInfo, fmt.Sprintf("waiting for %s to stop", p.name))
+		p.log(LevelInfo, fmt.Sprintf("waiting for %s to stop", p.name))
 		p.laststopreport = now
 	}
+	return p.flush()
 }
 
 func (p *Proc) kill(now time.Time, s syscall.Signal) error {
 	if p.state == Backoff {
-		p.env.Log(LevelDebug, fmt.Sprintf("Attempted to kill %s, which is in BACKOFF state.", p.name))
+		p.log(LevelDebug, fmt.Sprintf("Attempted to kill %s, which is in BACKOFF state.", p.name))
 		p.changeState(now, Stopped, true)
 		return nil
 	}
 	if p.pid == 0 {
 		msg := fmt.Sprintf("attempted to kill %s with sig %s but it wasn't running", p.name, sig.Name(s))
-		p.env.Log(LevelDebug, msg)
+		p.log(LevelDebug, msg)
 		return &notRunningError{msg}
 	}
 	// The original asserts this after changing killing/delay; we check
@@ -227,56 +255,69 @@ func (p *Proc) kill(now time.Time, s syscall.Signal) error {
 	if group {
 		asGroup = "process group "
 	}
-	p.env.Log(LevelDebug, fmt.Sprintf("killing %s (pid %d) %swith signal %s", p.name, p.pid, asGroup, sig.Name(s)))
+	p.log(LevelDebug, fmt.Sprintf("killing %s (pid %d) %swith signal %s", p.name, p.pid, asGroup, sig.Name(s)))
 	p.killing = true
 	p.delay = now.Add(secs(p.pol.Stopwaitsecs))
 	p.changeState(now, Stopping, true)
+	p.emit(Kill{Pid: p.pid, Signal: s, Group: group})
+	p.wait = killPending
+	return nil
+}
 
-	err := p.env.Kill(p.pid, s, group)
+// Killed is the answer to a Kill effect: nil, or the kill(2) error (one
+// wrapping syscall.ESRCH means the child is already gone). It returns the
+// error the interrupted Stop or Signal reports for an odd failure.
+func (p *Proc) Killed(err error) ([]Effect, error) {
+	then := p.wait
+	if then != killPending && then != signalPending {
+		return p.flush(), nil // no kill was asked for
+	}
+	p.wait = noPending
 	if err == nil {
-		return nil
+		return p.flush(), nil
 	}
 	if errors.Is(err, syscall.ESRCH) {
 		// The reap will change the state.
-		p.env.Log(LevelDebug, fmt.Sprintf("unable to signal %s (pid %d), it probably just exited on its own: %s",
-			p.name, p.pid, pyOSError(err)))
-		return nil
+		just := "just"
+		if then == signalPending {
+			just = "just now"
+		}
+		p.log(LevelDebug, fmt.Sprintf("unable to signal %s (pid %d), it probably %s exited on its own: %s",
+			p.name, p.pid, just, pyOSError(err)))
+		return p.flush(), nil
 	}
 	// The original appends a Python traceback; we append the error text.
-	msg := fmt.Sprintf("unknown problem killing %s (%d):%s", p.name, p.pid, err)
-	p.env.Log(LevelCritical, msg)
-	p.changeState(now, Unknown, true)
-	p.killing = false
-	p.delay = time.Time{}
-	return errors.New(msg)
+	var msg string
+	if then == signalPending {
+		msg = fmt.Sprintf("unknown problem sending sig %s (%d):%s", p.name, p.pid, err)
+	} else {
+		msg = fmt.Sprintf("unknown problem killing %s (%d):%s", p.name, p.pid, err)
+	}
+	p.log(LevelCritical, msg)
+	p.changeState(p.seen, Unknown, true)
+	if then == killPending {
+		p.killing = false
+		p.delay = time.Time{}
+	}
+	return p.flush(), errors.New(msg)
 }
 
 // Signal sends sig to the child without intending to stop it; the state is
 // unchanged unless the kill fails with something other than ESRCH
 // (→ UNKNOWN).
-func (p *Proc) Signal(s syscall.Signal) error {
+func (p *Proc) Signal(s syscall.Signal) ([]Effect, error) {
 	if p.pid == 0 {
 		msg := fmt.Sprintf("attempted to send %s sig %s but it wasn't running", p.name, sig.Name(s))
-		p.env.Log(LevelDebug, msg)
-		return &notRunningError{msg}
+		p.log(LevelDebug, msg)
+		return p.flush(), &notRunningError{msg}
 	}
-	p.env.Log(LevelDebug, fmt.Sprintf("sending %s (pid %d) sig %s", p.name, p.pid, sig.Name(s)))
+	p.log(LevelDebug, fmt.Sprintf("sending %s (pid %d) sig %s", p.name, p.pid, sig.Name(s)))
 	if err := p.assertIn(Running, Starting, Stopping); err != nil {
-		return err
+		return p.flush(), err
 	}
-	err := p.env.Kill(p.pid, s, false)
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, syscall.ESRCH) {
-		p.env.Log(LevelDebug, fmt.Sprintf("unable to signal %s (pid %d), it probably just now exited on its own: %s",
-			p.name, p.pid, pyOSError(err)))
-		return nil
-	}
-	msg := fmt.Sprintf("unknown problem sending sig %s (%d):%s", p.name, p.pid, err)
-	p.env.Log(LevelCritical, msg)
-	p.changeState(p.seen, Unknown, true)
-	return errors.New(msg)
+	p.emit(Kill{Pid: p.pid, Signal: s})
+	p.wait = signalPending
+	return p.flush(), nil
 }
 
 // pyOSError renders an errno like Python's str(OSError): "[Errno 3] No such process".
@@ -294,10 +335,10 @@ func pyOSError(err error) string {
 
 // Exited records the reaped exit of the child (the original's finish()).
 // It is ignored when there is no child.
-func (p *Proc) Exited(status syscall.WaitStatus, now time.Time) {
+func (p *Proc) Exited(status syscall.WaitStatus, now time.Time) []Effect {
 	p.see(now)
 	if p.pid == 0 {
-		return
+		return p.flush()
 	}
 	es, how := DecodeWaitStatus(status)
 	p.adjustForRollback(now)
@@ -311,52 +352,57 @@ func (p *Proc) Exited(status syscall.WaitStatus, now time.Time) {
 	if now.After(p.laststart) {
 		tooQuickly = now.Sub(p.laststart) < secs(p.pol.Startsecs)
 	} else {
-		p.env.Log(LevelWarn, fmt.Sprintf("process '%s' (%d) laststart time is in the future, don't know how "+
+		p.log(LevelWarn, fmt.Sprintf("process '%s' (%d) laststart time is in the future, don't know how "+
 			"long process was running so assuming it did not exit too quickly", p.name, p.pid))
 	}
-	expected := p.pol.expected(es)
-
 	switch {
 	case p.killing:
-		// The result of a stop: STOPPING → STOPPED.
-		p.killing = false
-		p.delay = time.Time{}
-		p.exitstatus = es
-		p.changeState(now, Stopped, true)
-		level := LevelWarn
-		if expected {
-			level = LevelInfo
-		}
-		p.env.Log(level, fmt.Sprintf("stopped: %s (%s)", p.name, how))
-
+		p.stopped(now, es, how)
 	case tooQuickly && p.state == Starting:
 		p.exitstatus = 0
 		p.spawnerr = "Exited too quickly (process log may have details)"
 		p.changeState(now, Backoff, true)
-		p.env.Log(LevelWarn, fmt.Sprintf("exited: %s (%s; not expected)", p.name, how))
-
+		p.log(LevelWarn, fmt.Sprintf("exited: %s (%s; not expected)", p.name, how))
 	default:
-		// RUNNING → EXITED. A STARTING process that was not too quick
-		// (startsecs=0, or the exit seen before the RUNNING check) passes
-		// through RUNNING first, as in the original. From UNKNOWN the
-		// original would crash on an assertion; we go to EXITED directly.
-		p.delay = time.Time{}
-		p.backoff = 0
-		p.exitstatus = es
-		if p.state == Starting {
-			p.changeState(now, Running, true)
-		}
-		if expected {
-			p.changeState(now, Exited, true)
-			p.env.Log(LevelInfo, fmt.Sprintf("exited: %s (%s; expected)", p.name, how))
-		} else {
-			p.spawnerr = fmt.Sprintf("Bad exit code %d", es)
-			p.changeState(now, Exited, false)
-			p.env.Log(LevelWarn, fmt.Sprintf("exited: %s (%s; not expected)", p.name, how))
-		}
+		p.exited(now, es, how)
 	}
 	p.pid = 0
 	p.lastSigkill = time.Time{}
+	return p.flush()
+}
+
+// stopped is the result of a stop: STOPPING → STOPPED.
+func (p *Proc) stopped(now time.Time, es int, how string) {
+	p.killing = false
+	p.delay = time.Time{}
+	p.exitstatus = es
+	p.changeState(now, Stopped, true)
+	level := LevelWarn
+	if p.pol.expected(es) {
+		level = LevelInfo
+	}
+	p.log(level, fmt.Sprintf("stopped: %s (%s)", p.name, how))
+}
+
+// exited is RUNNING → EXITED. A STARTING process that was not too quick
+// (startsecs=0, or the exit seen before the RUNNING check) passes through
+// RUNNING first, as in the original. From UNKNOWN the original would crash
+// on an assertion; we go to EXITED directly.
+func (p *Proc) exited(now time.Time, es int, how string) {
+	p.delay = time.Time{}
+	p.backoff = 0
+	p.exitstatus = es
+	if p.state == Starting {
+		p.changeState(now, Running, true)
+	}
+	if p.pol.expected(es) {
+		p.changeState(now, Exited, true)
+		p.log(LevelInfo, fmt.Sprintf("exited: %s (%s; expected)", p.name, how))
+		return
+	}
+	p.spawnerr = fmt.Sprintf("Bad exit code %d", es)
+	p.changeState(now, Exited, false)
+	p.log(LevelWarn, fmt.Sprintf("exited: %s (%s; not expected)", p.name, how))
 }
 
 // Transition is the original's transition(), run after every event and
@@ -364,39 +410,41 @@ func (p *Proc) Exited(status syscall.WaitStatus, now time.Time) {
 // (only while supervisorRunning), STARTING → RUNNING after startsecs,
 // BACKOFF → FATAL when retries are exhausted, SIGKILL after stopwaitsecs.
 // Calling it early or twice is harmless: every step re-checks state and time.
-func (p *Proc) Transition(now time.Time, supervisorRunning bool) {
+func (p *Proc) Transition(now time.Time, supervisorRunning bool) []Effect {
 	p.see(now)
 	p.mayStart = supervisorRunning
 	p.adjustForRollback(now)
 	state := p.state // like the original, later steps test the state on entry
 
 	if p.SpawnDue(now, supervisorRunning) {
-		_ = p.spawn(now) // cannot fail the state assertion from these states
+		then := spawnPending
+		if state == Backoff {
+			then = spawnThenGiveUp // the Backoff step below, once answered
+		}
+		_ = p.spawn(now, then) // cannot fail the state assertion from these states
+		return p.flush()
 	}
 
 	switch state {
 	case Starting:
 		// Strictly more than startsecs, as the original's `>`.
-		if p.state == Starting && now.Sub(p.laststart) > secs(p.pol.Startsecs) {
+		if now.Sub(p.laststart) > secs(p.pol.Startsecs) {
 			p.delay = time.Time{}
 			p.backoff = 0
 			p.changeState(now, Running, true)
-			p.env.Log(LevelInfo, fmt.Sprintf("success: %s entered RUNNING state, process has stayed up for "+
+			p.log(LevelInfo, fmt.Sprintf("success: %s entered RUNNING state, process has stayed up for "+
 				"> than %d seconds (startsecs)", p.name, p.pol.Startsecs))
 		}
 	case Backoff:
-		// Also right after a synchronous spawn failure in this same pass.
-		if p.state == Backoff && p.backoff > p.pol.Startretries {
-			p.giveUp(now)
-			p.env.Log(LevelInfo, fmt.Sprintf("gave up: %s entered FATAL state, too many start retries too quickly", p.name))
-		}
+		p.giveUpIfExhausted(now)
 	case Stopping:
-		if p.state == Stopping && !p.killDue().After(now) {
-			p.env.Log(LevelWarn, fmt.Sprintf("killing '%s' (%d) with SIGKILL", p.name, p.pid))
+		if !p.killDue().After(now) {
+			p.log(LevelWarn, fmt.Sprintf("killing '%s' (%d) with SIGKILL", p.name, p.pid))
 			p.lastSigkill = now
 			_ = p.kill(now, syscall.SIGKILL)
 		}
 	}
+	return p.flush()
 }
 
 // SpawnDue reports whether Transition(now, supervisorRunning) would spawn:

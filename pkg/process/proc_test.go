@@ -101,7 +101,7 @@ func TestDescribe(t *testing.T) {
 func TestInfoFields(t *testing.T) {
 	loc := testLoc(t)
 	env := &fakeEnv{spawns: []any{4242}}
-	p := New("web_00", "web", Policy{Autostart: true, Startsecs: 1, Exitcodes: []int{0}, Stopsignal: syscall.SIGTERM}, env)
+	p := newDriven("web_00", "web", Policy{Autostart: true, Startsecs: 1, Exitcodes: []int{0}, Stopsignal: syscall.SIGTERM}, env)
 	in := p.Info(at(loc, 0))
 	if in.Name != "web_00" || in.Group != "web" || in.Start != 0 || in.Stop != 0 || in.Now != base ||
 		in.StateName != "STOPPED" || in.Description != "Not started" || in.Pid != 0 || in.Spawns != 0 {
@@ -133,7 +133,7 @@ func TestInfoFields(t *testing.T) {
 
 func TestErrors(t *testing.T) {
 	env := &fakeEnv{spawns: []any{7}, killErrs: []syscall.Errno{syscall.EPERM}}
-	p := New("x", "x", Policy{Stopsignal: syscall.SIGTERM, Startsecs: 1}, env)
+	p := newDriven("x", "x", Policy{Stopsignal: syscall.SIGTERM, Startsecs: 1}, env)
 	now := time.Unix(base, 0)
 	err := p.Stop(now)
 	if !errors.Is(err, ErrNotRunning) || err.Error() != "attempted to kill x with sig SIGTERM but it wasn't running" {
@@ -181,7 +181,7 @@ func TestErrors(t *testing.T) {
 
 func TestZeroPidSpawnIsAnError(t *testing.T) {
 	env := &fakeEnv{spawns: []any{0}}
-	p := New("x", "x", Policy{Startretries: 3}, env)
+	p := newDriven("x", "x", Policy{Startretries: 3}, env)
 	_ = p.Start(time.Unix(base, 0))
 	if p.State() != Backoff || p.Spawnerr() != "spawning 'x' returned pid 0" {
 		t.Errorf("state %s spawnerr %q", p.State(), p.Spawnerr())
@@ -193,7 +193,7 @@ func TestDeadline(t *testing.T) {
 	t0 := time.Unix(base, 0)
 	sec := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
 	env := &fakeEnv{spawns: []any{1, 2, 3, 4}}
-	p := New("x", "x", Policy{Autostart: true, Startsecs: 2, Startretries: 1, Autorestart: AutorestartAlways,
+	p := newDriven("x", "x", Policy{Autostart: true, Startsecs: 2, Startretries: 1, Autorestart: AutorestartAlways,
 		Exitcodes: []int{0}, Stopsignal: syscall.SIGTERM, Stopwaitsecs: 4}, env)
 	check := func(what string, want time.Time) {
 		t.Helper()
@@ -250,7 +250,7 @@ func TestDeadline(t *testing.T) {
 func TestStopwaitsecsZeroPace(t *testing.T) {
 	t0 := time.Unix(base, 0)
 	env := &fakeEnv{spawns: []any{5}}
-	p := New("x", "x", Policy{Stopsignal: syscall.SIGTERM, Stopwaitsecs: 0}, env)
+	p := newDriven("x", "x", Policy{Stopsignal: syscall.SIGTERM, Stopwaitsecs: 0}, env)
 	_ = p.Start(t0)
 	_ = p.Stop(t0)
 	if !p.Deadline().Equal(t0) {
@@ -270,7 +270,7 @@ func TestStopwaitsecsZeroPace(t *testing.T) {
 // ignore SIGTERM if told to, and the owner sleeps until Deadline or an exit.
 type sim struct {
 	t        *testing.T
-	p        *Proc
+	p        *driven
 	exits    chan simExit
 	lifetime func(n int) time.Duration // n-th spawn (from 0); <0: runs until killed
 	trapTerm bool
@@ -344,7 +344,7 @@ func (s *sim) run(d time.Duration, stop func() bool) {
 
 func newSim(t *testing.T, pol Policy, lifetime func(int) time.Duration) *sim {
 	s := &sim{t: t, exits: make(chan simExit, 16), lifetime: lifetime, start: time.Now()}
-	s.p = New("x", "x", pol, s)
+	s.p = newDriven("x", "x", pol, s)
 	return s
 }
 
@@ -477,7 +477,7 @@ func TestTimingStopEscalation(t *testing.T) {
 
 func BenchmarkCycle(b *testing.B) {
 	env := &nopEnv{}
-	p := New("x", "x", basePolicy(), env)
+	p := newDriven("x", "x", basePolicy(), env)
 	now := time.Unix(base, 0)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -503,7 +503,7 @@ func TestRestartThrottle(t *testing.T) {
 	env := &fakeEnv{spawns: []any{1, 2, 3}}
 	pol := Policy{Autostart: true, Autorestart: AutorestartAlways, Exitcodes: []int{0},
 		Stopsignal: syscall.SIGTERM, RestartThrottle: time.Second}
-	p := New("x", "x", pol, env)
+	p := newDriven("x", "x", pol, env)
 	t0 := time.Unix(base, 0)
 	p.Transition(t0, true)
 	p.Exited(1<<8, t0.Add(10*time.Millisecond))

@@ -1,8 +1,9 @@
 // Package process is the pure state machine of one supervised process, as
 // the original's Subprocess class in supervisor/process.py: it decides
 // transitions from events (start, stop, signal, exit, time passing) and
-// performs side effects only through Env. It makes no syscalls, starts no
-// goroutines and never reads the clock: every time comes in as an argument.
+// returns its side effects (effect.go) for the owner to carry out. It makes
+// no syscalls, starts no goroutines and never reads the clock: every time
+// comes in as an argument.
 // A Proc is not safe for concurrent use; one owner goroutine drives it.
 //
 // Timing: the original re-evaluates time-driven transitions once per
@@ -151,20 +152,6 @@ type StateEvent struct {
 	// carry the child's pid (the original clears it after the event);
 	// BACKOFF→STOPPED carries 0.
 	Pid int
-}
-
-// Env performs the machine's side effects. pkg/supervisor implements it.
-type Env interface {
-	// Spawn starts the child of p; err.Error() is the spawnerr text, e.g.
-	// "can't find command '/nonexistent/cmd'".
-	Spawn(p *Proc) (pid int, err error)
-	// Kill sends sig to pid, or to its process group when group is set.
-	// An error wrapping syscall.ESRCH means the child is already gone.
-	Kill(pid int, sig syscall.Signal, group bool) error
-	// Log writes one main-log line with the original's exact text.
-	Log(level Level, msg string)
-	// StateChanged is told about every state change, in order.
-	StateChanged(p *Proc, ev StateEvent)
 }
 
 // DecodeWaitStatus returns the exit status and message as the original's

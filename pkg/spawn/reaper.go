@@ -142,6 +142,10 @@ func (r *Reaper) forward(ctx context.Context) {
 	}
 }
 
+// Kill is the package's Kill, for owners that take the reaper as their way
+// to the children.
+func (r *Reaper) Kill(pid int, sig syscall.Signal, group bool) error { return Kill(pid, sig, group) }
+
 // Kill sends sig to pid, or to its process group when group is set (every
 // child leads its own group). ESRCH is returned wrapped (errors.Is works);
 // whether it matters is the caller's call.

@@ -213,7 +213,7 @@ func (s *Supervisor) info(p *proc, now time.Time) rpc.ProcessInfo {
 func (s *Supervisor) Processes() []rpc.ProcessInfo {
 	var out []rpc.ProcessInfo
 	s.call(func() {
-		now := s.clock()
+		now := s.clock.Now()
 		for _, g := range s.order {
 			for _, p := range g.procs {
 				out = append(out, s.info(p, now))
@@ -232,7 +232,7 @@ func (s *Supervisor) Group(name string) ([]rpc.ProcessInfo, bool) {
 			return
 		}
 		found = true
-		now := s.clock()
+		now := s.clock.Now()
 		for _, p := range g.procs {
 			out = append(out, s.info(p, now))
 		}
@@ -278,37 +278,127 @@ func (p *proc) stream(channel string) *output {
 }
 
 func (s *Supervisor) StartProcess(namespec string) (rpc.Waiter, error) {
-	var started *proc
-	err := s.onProc(namespec, func(p *proc) error {
-		if _, _, err := p.resolve(); err != nil {
-			if errors.Is(err, spawn.ErrNotFound) {
-				return fault.New(fault.NoFile, err.Error())
+	ws, errs := s.StartProcesses([]string{namespec})
+	return ws[0], errs[0]
+}
+
+// StartProcesses starts each process in one step of the loop. The
+// children are forked ahead as a pass forks autostarts (prespawn.go), and
+// each start is then completed in order, as one start after another would.
+func (s *Supervisor) StartProcesses(namespecs []string) ([]rpc.Waiter, []error) {
+	ws, errs := make([]rpc.Waiter, len(namespecs)), make([]error, len(namespecs))
+	s.call(func() {
+		now := s.clock.Now()
+		steps := make([]step, len(namespecs))
+		for i, ns := range namespecs {
+			if p := s.findProc(ns); p == nil {
+				errs[i] = fault.New(fault.BadName, ns)
+			} else {
+				steps[i].p = p
+				steps[i].effs, errs[i] = s.beginStart(p, ns, now)
 			}
-			return fault.New(fault.NotExecutable, err.Error())
 		}
-		switch st := p.m.State(); {
-		case st.IsRunning():
-			return fault.New(fault.AlreadyStarted, namespec)
-		case st == process.Unknown:
-			return fault.New(fault.Failed, namespec+" is in an unknown process state")
+		s.forkAhead(steps)
+		for i, st := range steps {
+			if st.p == nil {
+				continue
+			}
+			_ = s.apply(st.p, st.effs)
+			if errs[i] != nil {
+				continue
+			}
+			if more, err := s.finishStart(st.p, namespecs[i], now); err != nil {
+				errs[i] = err
+			} else if more {
+				p, ns := st.p, namespecs[i]
+				ws[i] = func(ctx context.Context) error { return s.waitStarted(ctx, p, ns) }
+			}
 		}
-		now := s.clock()
-		if err := p.m.Start(now); err != nil {
-			return fault.New(fault.Failed, err.Error())
-		}
-		if p.m.Spawnerr() != "" {
-			return fault.New(fault.SpawnError, namespec)
-		}
-		p.m.Transition(now, s.mood == MoodRunning)
-		if p.m.State() != process.Running {
-			started = p
-		}
-		return nil
 	})
-	if err != nil || started == nil {
-		return nil, err
+	return ws, errs
+}
+
+func (s *Supervisor) StopProcess(namespec string) (rpc.Waiter, error) {
+	ws, errs := s.StopProcesses([]string{namespec})
+	return ws[0], errs[0]
+}
+
+// StopProcesses stops each process in one step of the loop.
+func (s *Supervisor) StopProcesses(namespecs []string) ([]rpc.Waiter, []error) {
+	return s.onProcs(namespecs, s.stop, func(ctx context.Context, p *proc, _ string) error {
+		return s.waitStopped(ctx, p)
+	})
+}
+
+// onProcs runs op on the loop for each named process, in order, in one
+// round trip; where op leaves something to wait for, the Waiter is wait.
+func (s *Supervisor) onProcs(namespecs []string, op func(p *proc, namespec string) (wait bool, err error),
+	wait func(ctx context.Context, p *proc, namespec string) error) ([]rpc.Waiter, []error) {
+	ws, errs := make([]rpc.Waiter, len(namespecs)), make([]error, len(namespecs))
+	s.call(func() {
+		for i, ns := range namespecs {
+			p := s.findProc(ns)
+			if p == nil {
+				errs[i] = fault.New(fault.BadName, ns)
+				continue
+			}
+			more, err := op(p, ns)
+			errs[i] = err
+			if more && err == nil {
+				ws[i] = func(ctx context.Context) error { return wait(ctx, p, ns) }
+			}
+		}
+	})
+	return ws, errs
+}
+
+// beginStart is the immediate part of startProcess up to the spawn, on the
+// loop: the checks, then the machine's Start, whose effects the caller
+// executes.
+func (s *Supervisor) beginStart(p *proc, namespec string, now time.Time) ([]process.Effect, error) {
+	if _, _, err := p.resolve(); err != nil {
+		if errors.Is(err, spawn.ErrNotFound) {
+			return nil, fault.New(fault.NoFile, err.Error())
+		}
+		return nil, fault.New(fault.NotExecutable, err.Error())
 	}
-	return func(ctx context.Context) error { return s.waitStarted(ctx, started, namespec) }, nil
+	switch st := p.m.State(); {
+	case st.IsRunning():
+		return nil, fault.New(fault.AlreadyStarted, namespec)
+	case st == process.Unknown:
+		return nil, fault.New(fault.Failed, namespec+" is in an unknown process state")
+	}
+	effs, err := p.m.Start(now)
+	if err != nil {
+		return effs, fault.New(fault.Failed, err.Error())
+	}
+	return effs, nil
+}
+
+// finishStart is the rest, once the spawn is done: SPAWN_ERROR, or one
+// transition; wait is true unless the process is RUNNING already.
+func (s *Supervisor) finishStart(p *proc, namespec string, now time.Time) (wait bool, err error) {
+	if p.m.Spawnerr() != "" {
+		return false, fault.New(fault.SpawnError, namespec)
+	}
+	_ = s.apply(p, p.m.Transition(now, s.mood == MoodRunning))
+	return p.m.State() != process.Running, nil
+}
+
+// stop is the immediate part of stopProcess, on the loop; wait is true
+// unless the process is in a stopped state already.
+func (s *Supervisor) stop(p *proc, namespec string) (wait bool, err error) {
+	if !p.m.State().IsRunning() {
+		return false, fault.New(fault.NotRunning, namespec)
+	}
+	effs, err := p.m.Stop(s.clock.Now())
+	if kerr := s.apply(p, effs); err == nil {
+		err = kerr
+	}
+	if err != nil {
+		return false, fault.New(fault.Failed, err.Error())
+	}
+	return !p.m.State().IsStopped(), nil
 }
 
 // waitStarted is startProcess's onwait: RUNNING → nil; a spawn error or any
@@ -342,35 +432,16 @@ func (s *Supervisor) waitStarted(ctx context.Context, p *proc, namespec string) 
 	}
 }
 
-func (s *Supervisor) StopProcess(namespec string) (rpc.Waiter, error) {
-	var stopping *proc
-	err := s.onProc(namespec, func(p *proc) error {
-		if !p.m.State().IsRunning() {
-			return fault.New(fault.NotRunning, namespec)
-		}
-		if err := p.m.Stop(s.clock()); err != nil {
-			return fault.New(fault.Failed, err.Error())
-		}
-		if !p.m.State().IsStopped() {
-			stopping = p
-		}
-		return nil
-	})
-	if err != nil || stopping == nil {
-		return nil, err
-	}
-	return func(ctx context.Context) error { return s.waitStopped(ctx, stopping) }, nil
-}
-
 // waitStopped is stopProcess's onwait, with its stop_report every 2 s.
 func (s *Supervisor) waitStopped(ctx context.Context, p *proc) error {
-	report := time.NewTicker(stopReportEvery)
-	defer report.Stop()
+	// The report is due strictly after stopReportEvery (process.StopReport).
+	report := s.clock.NewTimer(stopReportEvery + 1)
+	defer func() { report.Stop() }()
 	for {
 		var stopped bool
 		var watch chan struct{}
 		s.call(func() {
-			p.m.StopReport(s.clock())
+			_ = s.apply(p, p.m.StopReport(s.clock.Now()))
 			stopped = p.m.State().IsStopped()
 			watch = p.watch
 		})
@@ -379,7 +450,8 @@ func (s *Supervisor) waitStopped(ctx context.Context, p *proc) error {
 		}
 		select {
 		case <-watch:
-		case <-report.C:
+		case <-report.C():
+			report = s.clock.NewTimer(stopReportEvery + 1)
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-s.done:
@@ -393,7 +465,11 @@ func (s *Supervisor) SignalProcess(namespec string, sig syscall.Signal) error {
 		if !p.m.State().IsSignallable() {
 			return fault.New(fault.NotRunning, namespec)
 		}
-		if err := p.m.Signal(sig); err != nil {
+		effs, err := p.m.Signal(sig)
+		if kerr := s.apply(p, effs); err == nil {
+			err = kerr
+		}
+		if err != nil {
 			if errors.Is(err, process.ErrNotRunning) {
 				return fault.New(fault.NotRunning, namespec)
 			}

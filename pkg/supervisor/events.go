@@ -110,7 +110,7 @@ func (s *Supervisor) AddHook(fn func(Event)) {
 func (s *Supervisor) emit(ev Event) {
 	s.gen.Add(1)
 	if ev.Time.IsZero() {
-		ev.Time = s.clock()
+		ev.Time = s.clock.Now()
 	}
 	for _, h := range s.events.hooks {
 		h(ev)
@@ -204,6 +204,6 @@ func (s *Supervisor) nextTick() time.Time {
 	if !s.wantTicks() {
 		return time.Time{}
 	}
-	now := s.clock().Unix()
+	now := s.clock.Now().Unix()
 	return time.Unix(now/5*5+5, 0)
 }

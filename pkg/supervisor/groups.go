@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,6 +27,10 @@ func (s *Supervisor) addGroup(gc *config.Group) bool {
 	s.groups[gc.Name] = g
 	s.order = append(s.order, g)
 	s.sortGroups()
+	s.rerank()
+	for _, p := range g.procs {
+		s.touch(p)
+	}
 	s.emit(Event{Name: EvGroupAdded, Group: gc.Name, Payload: "groupname:" + gc.Name + "\n"})
 	return true
 }
@@ -39,6 +44,8 @@ func (s *Supervisor) removeGroup(name string) bool {
 	for _, p := range g.procs {
 		p.stdout.close()
 		p.stderr.close()
+		p.gone = true
+		s.setDeadline(p, time.Time{})
 	}
 	delete(s.groups, name)
 	for i, og := range s.order {
@@ -47,6 +54,7 @@ func (s *Supervisor) removeGroup(name string) bool {
 			break
 		}
 	}
+	s.rerank()
 	s.emit(Event{Name: EvGroupRemoved, Group: name, Payload: "groupname:" + name + "\n"})
 	return true
 }
@@ -64,15 +72,16 @@ func (s *Supervisor) reaped(ex spawn.Exit) {
 		p.stdin.close()
 	}
 	p.releaseSocket()
-	p.m.Exited(ex.Status, s.clock())
+	_ = s.apply(p, p.m.Exited(ex.Status, s.clock.Now()))
 }
 
 // shutdown tracks stopping everything: one priority level at a time, from
 // the highest priority number down, each level signalled at once.
 type shutdown struct {
-	levels     [][]*group
-	nextReport time.Time
-	lastReport time.Time
+	levels       [][]*group
+	levelStopped bool // levels[0] has been told to stop
+	nextReport   time.Time
+	lastReport   time.Time
 }
 
 // beginShutdown enters SHUTDOWN or RESTARTING (once) and plans the stop order.
@@ -95,46 +104,51 @@ func (s *Supervisor) beginShutdown(m Mood) {
 }
 
 // advance stops the current level and moves on as soon as its processes are
-// gone; it reports true once nothing is left running anywhere.
+// gone; it reports true once nothing is left running anywhere. A level is
+// stopped once, when it becomes current: nothing starts during a shutdown.
 func (sd *shutdown) advance(s *Supervisor) bool {
-	now := s.clock()
+	now := s.clock.Now()
 	for len(sd.levels) > 0 {
 		level := sd.levels[0]
-		busy := false
-		for _, g := range level {
-			g.stopAll(now)
-			if len(g.unstopped()) > 0 {
-				busy = true
+		if !sd.levelStopped {
+			for _, g := range level {
+				g.stopAll(s, now)
 			}
+			sd.levelStopped = true
 		}
-		if busy {
+		if slices.ContainsFunc(level, func(g *group) bool { return g.live > 0 }) {
 			break
 		}
-		sd.levels = sd.levels[1:]
+		sd.levels, sd.levelStopped = sd.levels[1:], false
 	}
-	var unstopped []*proc
-	for _, g := range s.order {
-		unstopped = append(unstopped, g.unstopped()...)
-	}
-	if len(unstopped) == 0 {
+	if s.live == 0 {
 		return true
 	}
 	// The original's shutdown_report: at once, then at most every 3 s.
 	if sd.lastReport.IsZero() || now.Sub(sd.lastReport) > 3*time.Second {
-		names := make([]string, len(unstopped))
-		for i, p := range unstopped {
-			names[i] = p.cfg.Name
-		}
-		s.log.Log(process.LevelInfo, fmt.Sprintf("waiting for %s to die", strings.Join(names, ", ")))
-		if s.log.Enabled(levelBlather) {
-			for _, p := range unstopped {
-				s.log.Log(levelBlather, fmt.Sprintf("%s state: %s", p.cfg.Name, p.m.State()))
-			}
-		}
+		s.shutdownReport()
 		sd.lastReport = now
 		sd.nextReport = now.Add(3*time.Second + time.Millisecond)
 	}
 	return false
+}
+
+// shutdownReport logs what shutdown is waiting for.
+func (s *Supervisor) shutdownReport() {
+	var unstopped []*proc
+	for _, g := range s.order {
+		unstopped = append(unstopped, g.unstopped()...)
+	}
+	names := make([]string, len(unstopped))
+	for i, p := range unstopped {
+		names[i] = p.cfg.Name
+	}
+	s.log.Log(process.LevelInfo, fmt.Sprintf("waiting for %s to die", strings.Join(names, ", ")))
+	if s.log.Enabled(levelBlather) {
+		for _, p := range unstopped {
+			s.log.Log(levelBlather, fmt.Sprintf("%s state: %s", p.cfg.Name, p.m.State()))
+		}
+	}
 }
 
 // findProc resolves a single-process namespec ("name" or "group:name").

@@ -1,57 +1,41 @@
 package supervisor
 
 import (
-	"fmt"
-	"os"
 	"runtime"
 	"sync"
-	"syscall"
-	"time"
-
-	"github.com/gosupervisor/gosupervisor/pkg/config"
-	"github.com/gosupervisor/gosupervisor/pkg/process"
-	"github.com/gosupervisor/gosupervisor/pkg/spawn"
 )
 
 // Starting many programs at once (start-up, an added group, many crash
 // loops) is bound by fork/exec: the parent waits in vfork until each child
-// has exec'd. The pass that spawns them would do that one after another;
-// prespawn forks the children the pass is about to spawn (the machine's own
-// SpawnDue) first, and the pass then attaches each ready child in its usual
-// order, so states, events and log lines are the same as with serial
-// spawning. Only one priority level is forked concurrently at a time, and
-// levels go in ascending order: a database at priority 100 is forked
-// before its app at 200.
+// has exec'd. A pass executes its Spawn effects one after another; before
+// that, forkAhead forks the children of the pass's Spawn effects, one
+// priority level at a time in ascending order (a database at priority 100
+// is forked before its app at 200), the children of one level
+// concurrently. Executing each Spawn then attaches its ready child, in the
+// pass's order, so states, events and log lines are those of serial
+// spawning, and every child forked ahead is attached in the same pass.
 
-// prespawnMin is the smallest level worth the workers.
-const prespawnMin = 4
+// forkAheadMin is the smallest level worth the workers.
+const forkAheadMin = 4
 
-// prespawn forks every process this pass is about to spawn, level by level.
-func (s *Supervisor) prespawn(now time.Time) {
+// forkAhead forks the children a pass's steps are about to spawn.
+func (s *Supervisor) forkAhead(steps []step) {
 	var level []*proc
 	var key [2]int
-	for _, g := range s.order {
-		if g.cfg.Kind == config.FCGIGroup {
-			continue // the shared socket is reference-counted on the loop
+	for _, p := range spawnsAhead(steps) {
+		if k := [2]int{p.g.cfg.Priority, p.cfg.Priority}; k != key {
+			forkLevel(level)
+			level, key = level[:0], k
 		}
-		for _, p := range g.procs {
-			if p.forked != nil || !p.m.SpawnDue(now, true) {
-				continue
-			}
-			if k := [2]int{g.cfg.Priority, p.cfg.Priority}; k != key {
-				s.forkLevel(level)
-				level, key = level[:0], k
-			}
-			level = append(level, p)
-		}
+		level = append(level, p)
 	}
-	s.forkLevel(level)
+	forkLevel(level)
 }
 
 // forkLevel forks one priority level's children: concurrently on a few
 // workers when there are enough of them, else in order.
-func (s *Supervisor) forkLevel(level []*proc) {
-	if len(level) < prespawnMin {
+func forkLevel(level []*proc) {
+	if len(level) < forkAheadMin {
 		for _, p := range level {
 			p.forked = p.fork(nil)
 		}
@@ -74,30 +58,4 @@ func (s *Supervisor) forkLevel(level []*proc) {
 	}
 	close(next)
 	wg.Wait()
-}
-
-// dropPrespawned undoes a prespawn the pass did not use. It never should:
-// the batch is exactly what the autostart rule spawns in that pass. A
-// leftover child is killed and its pipes closed; its exit is then logged as
-// an unknown pid.
-func (s *Supervisor) dropPrespawned() {
-	for _, g := range s.order {
-		for _, p := range g.procs {
-			f := p.forked
-			if f == nil {
-				continue
-			}
-			p.forked = nil
-			if f.err != nil {
-				continue
-			}
-			s.log.Log(process.LevelWarn, fmt.Sprintf("prespawned child %d of '%s' was not used; killing it", f.child.Pid, p.cfg.Name))
-			_ = spawn.Kill(f.child.Pid, syscall.SIGKILL, false)
-			for _, file := range []*os.File{f.child.Stdin, f.child.Stdout, f.child.Stderr} {
-				if file != nil {
-					file.Close()
-				}
-			}
-		}
-	}
 }

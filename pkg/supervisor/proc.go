@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/gosupervisor/gosupervisor/pkg/config"
@@ -32,10 +31,14 @@ type group struct {
 	cfg   *config.Group
 	procs []*proc
 	fcgi  *fcgiSocket // fcgi-program groups only
+	live  int         // processes not in a stopped state
 }
 
 // unstopped lists the group's processes not in a stopped state.
 func (g *group) unstopped() []*proc {
+	if g.live == 0 {
+		return nil
+	}
 	var out []*proc
 	for _, p := range g.procs {
 		if !p.m.State().IsStopped() {
@@ -47,14 +50,16 @@ func (g *group) unstopped() []*proc {
 
 // stopAll is the original's stop_all: descending priority, RUNNING and
 // STARTING are stopped, BACKOFF gives up.
-func (g *group) stopAll(now time.Time) {
+func (g *group) stopAll(s *Supervisor, now time.Time) {
 	for i := len(g.procs) - 1; i >= 0; i-- {
 		p := g.procs[i]
 		switch p.m.State() {
 		case process.Running, process.Starting:
-			_ = p.m.Stop(now)
+			effs, _ := p.m.Stop(now)
+			_ = s.apply(p, effs)
 		case process.Backoff:
-			_ = p.m.GiveUp(now)
+			effs, _ := p.m.GiveUp(now)
+			_ = s.apply(p, effs)
 		}
 	}
 }
@@ -73,6 +78,13 @@ type proc struct {
 
 	// watch is closed (and replaced) on every state change, waking waiters.
 	watch chan struct{}
+
+	// The loop's schedule (pass.go).
+	rank   int       // position in pass order
+	dirty  bool      // in the dirty set
+	gone   bool      // its group was removed
+	heapAt int       // index in the deadline heap, -1 if not in it
+	due    time.Time // the deadline it is in the heap for
 }
 
 // output is one stream's log file, ring and pipeline. The rotator is opened
@@ -92,14 +104,14 @@ type output struct {
 }
 
 func (s *Supervisor) newProc(g *group, pc *config.Process) *proc {
-	p := &proc{s: s, cfg: pc, g: g, watch: make(chan struct{})}
+	p := &proc{s: s, cfg: pc, g: g, watch: make(chan struct{}), heapAt: -1}
 	p.stdout = s.newOutput(pc, "stdout", pc.Stdout)
 	if !pc.RedirectStderr {
 		p.stderr = s.newOutput(pc, "stderr", pc.Stderr)
 	} else {
 		p.stderr = &output{name: pc.Name, stream: "stderr", ring: logfile.NewRing(1)}
 	}
-	p.m = process.New(pc.Name, pc.Group, policy(pc), procEnv{p})
+	p.m = process.New(pc.Name, pc.Group, policy(pc))
 	return p
 }
 
@@ -205,25 +217,6 @@ func (o *output) close() {
 	}
 }
 
-// procEnv connects the pure state machine to the real world.
-type procEnv struct{ p *proc }
-
-func (e procEnv) Spawn(_ *process.Proc) (int, error) { return e.p.spawn() }
-
-func (e procEnv) Kill(pid int, sig syscall.Signal, group bool) error {
-	return spawn.Kill(pid, sig, group)
-}
-
-func (e procEnv) Log(level process.Level, msg string) { e.p.s.log.Log(level, msg) }
-
-func (e procEnv) StateChanged(_ *process.Proc, ev process.StateEvent) {
-	p := e.p
-	p.s.changed = true
-	close(p.watch)
-	p.watch = make(chan struct{})
-	p.s.emitState(p, ev)
-}
-
 // spawn is the parent side of the original's spawn(): resolve the command,
 // open the logs, start the child through the reaper and its pumps.
 func (p *proc) spawn() (int, error) {
@@ -300,7 +293,9 @@ func (p *proc) attach(f *forked) (int, error) {
 	child := f.child
 	p.s.byPid[child.Pid] = p
 	p.stdin = newStdinWriter(child.Stdin)
-	p.pump(p.stdout, f.stdoutRot, child.Stdout)
+	if child.Stdout != nil {
+		p.pump(p.stdout, f.stdoutRot, child.Stdout)
+	}
 	if child.Stderr != nil {
 		p.pump(p.stderr, f.stderrRot, child.Stderr)
 	}

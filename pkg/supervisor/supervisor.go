@@ -12,6 +12,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -58,7 +59,9 @@ type Options struct {
 	Config      *config.Config
 	LoadOptions config.Options // to re-read the same file (reread/SIGHUP) the same way
 	Log         Logger
-	Reaper      *spawn.Reaper
+	// Reaper starts, signals and reaps children: the daemon's
+	// *spawn.Reaper, or a fake in engine tests.
+	Reaper Spawner
 	// EventSerials hands out the events' global serials. The original's
 	// counter is a module global that outlives a restart (SIGHUP), so the
 	// daemon passes the same one to each Supervisor it builds; nil starts
@@ -67,8 +70,8 @@ type Options struct {
 	// Idle, when set, takes quiet output pipes so that their readers need
 	// no goroutine (see package idlepoll); nil keeps a reader per pipe.
 	Idle logfile.Parker
-	// Clock returns the current time; nil means time.Now.
-	Clock func() time.Time
+	// Clock gives the engine its time and timers; nil means the real clock.
+	Clock Clock
 	// Environ is supervisord's environment at start, inherited by children;
 	// nil means os.Environ().
 	Environ []string
@@ -83,10 +86,20 @@ type Options struct {
 	Version string
 }
 
+// Spawner is what the engine needs of the reaper.
+type Spawner interface {
+	Spawn(spec spawn.Spec) (*spawn.Child, error)
+	// Kill signals pid, or its process group; an error wrapping
+	// syscall.ESRCH means the child is already gone.
+	Kill(pid int, sig syscall.Signal, group bool) error
+	// Exits delivers every reaped child; the engine is its only reader.
+	Exits() <-chan spawn.Exit
+}
+
 // Supervisor is the engine. Create it with New, run it with Run.
 type Supervisor struct {
 	opts  Options
-	clock func() time.Time
+	clock Clock
 	log   Logger
 	pid   int
 
@@ -103,8 +116,11 @@ type Supervisor struct {
 	byPid     map[int]*proc
 	mood      Mood
 	serverURL string
-	timer     *time.Timer
+	timer     Timer
 	timerAt   time.Time
+	dirty     []*proc        // processes the next pass visits (pass.go)
+	deadlines deadlines      // processes waiting for a time, earliest first
+	live      int            // processes not in a stopped state
 	stopping  *shutdown      // non-nil while stopping everything (shutdown or restart)
 	next      *config.Config // set while a restart is pending
 	events    *bus
@@ -112,8 +128,6 @@ type Supervisor struct {
 	listeners listeners           // event listener pools (listeners.go)
 	bufs      *logfile.BufferPool // read buffers lent to the pumps
 	env       environment         // opts.Environ, indexed (read-only)
-
-	changed bool // a process changed state since the loop last cleared it
 
 	gen atomic.Uint64 // see Generation
 
@@ -135,7 +149,7 @@ func New(opts Options) (*Supervisor, error) {
 	}
 	clock := opts.Clock
 	if clock == nil {
-		clock = time.Now
+		clock = realClock{}
 	}
 	if opts.Environ == nil {
 		opts.Environ = os.Environ()
@@ -180,7 +194,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		s.addGroup(gc)
 	}
 	s.emit(Event{Name: EvSupervisorRunning})
-	s.transitionAll()
+	s.pass()
 	s.armTimer()
 
 	stopOnCtx := ctx.Done()
@@ -188,18 +202,13 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	for {
 		var timerC <-chan time.Time
 		if s.timer != nil {
-			timerC = s.timer.C
+			timerC = s.timer.C()
 		}
-		pass := true
 		select {
 		case fn := <-s.inbox:
 			fn()
 		case <-s.feed.wake:
-			// Output only emits events; a pass over every process is due
-			// only if one of them changed state meanwhile.
-			s.changed = false
 			s.feed.drain()
-			pass = s.changed
 		case ex, ok := <-exits:
 			if !ok {
 				// The reaper has stopped (daemon exit); nothing more will be reaped.
@@ -208,23 +217,22 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			}
 			s.reaped(ex)
 		case <-timerC:
-			s.timerAt = time.Time{}
+			s.timer, s.timerAt = nil, time.Time{}
 		case <-stopOnCtx:
 			stopOnCtx = nil
 			s.beginShutdown(MoodShutdown)
 		}
-		if !pass {
-			s.dispatchListeners()
-			continue
-		}
-		s.transitionAll()
-		if s.stopping != nil && s.stopping.advance(s) {
-			s.stopTimer()
-			s.events.close()
-			if s.mood == MoodRestarting && s.next != nil {
-				return &RestartRequest{Config: s.next}
+		s.pass()
+		if s.stopping != nil {
+			if s.stopping.advance(s) {
+				s.stopTimer()
+				s.events.close()
+				if s.mood == MoodRestarting && s.next != nil {
+					return &RestartRequest{Config: s.next}
+				}
+				return nil
 			}
-			return nil
+			s.pass() // the stops advance just made
 		}
 		s.armTimer()
 	}
@@ -260,35 +268,10 @@ func (s *Supervisor) post(fn func()) {
 	}
 }
 
-// transitionAll is the original's per-pass transition() over every process,
-// in group priority order.
-func (s *Supervisor) transitionAll() {
-	now := s.clock()
-	running := s.mood == MoodRunning
-	if running {
-		s.prespawn(now)
-	}
-	for _, g := range s.order {
-		for _, p := range g.procs {
-			p.m.Transition(now, running)
-		}
-	}
-	s.dropPrespawned()
-	s.tick(now)
-	s.dispatchListeners()
-}
-
-// armTimer points the single loop timer at the earliest process deadline
-// (or the next TICK boundary when someone listens for ticks).
+// armTimer points the single loop timer at the earliest deadline: a
+// process's, the shutdown report's or the next TICK boundary.
 func (s *Supervisor) armTimer() {
-	var next time.Time
-	for _, g := range s.order {
-		for _, p := range g.procs {
-			if d := p.m.Deadline(); !d.IsZero() && (next.IsZero() || d.Before(next)) {
-				next = d
-			}
-		}
-	}
+	next := s.nextDeadline()
 	if s.stopping != nil {
 		if d := s.stopping.nextReport; !d.IsZero() && (next.IsZero() || d.Before(next)) {
 			next = d
@@ -304,12 +287,9 @@ func (s *Supervisor) armTimer() {
 	if next.Equal(s.timerAt) && s.timer != nil {
 		return
 	}
-	wait := next.Sub(s.clock())
-	if wait < 0 {
-		wait = 0
-	}
+	wait := max(next.Sub(s.clock.Now()), 0)
 	s.stopTimer()
-	s.timer = time.NewTimer(wait)
+	s.timer = s.clock.NewTimer(wait)
 	s.timerAt = next
 }
 
@@ -321,9 +301,11 @@ func (s *Supervisor) stopTimer() {
 	}
 }
 
-// setMood changes the mood on the loop and mirrors it for State().
+// setMood changes the mood on the loop and mirrors it for State(). Every
+// process's autostart rule reads it.
 func (s *Supervisor) setMood(m Mood) {
 	s.mood = m
+	s.touchAll()
 	s.mu.Lock()
 	s.moodMirror = m
 	s.mu.Unlock()

@@ -1,0 +1,451 @@
+package supervisor
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/gosupervisor/gosupervisor/pkg/config"
+	"github.com/gosupervisor/gosupervisor/pkg/process"
+	"github.com/gosupervisor/gosupervisor/pkg/spawn"
+)
+
+// fakeSpawner is a world of pretend children for engine tests under
+// testing/synctest: a child runs for what lifetime says (forever when it
+// returns < 0), SIGTERM ends it after termDelay unless it traps it, SIGKILL
+// at once. Nothing is forked; times are the bubble's virtual clock.
+type fakeSpawner struct {
+	start    time.Time
+	exits    chan spawn.Exit
+	lifetime func(name string, n int) time.Duration // n-th spawn of name, from 0
+	trapTerm map[string]bool
+	// termDelay is how long a child takes to exit after SIGTERM.
+	termDelay time.Duration
+
+	mu      sync.Mutex
+	nextPid int
+	names   map[int]string
+	alive   map[int]bool
+	spawned []string // "name@offset" in order
+	counts  map[string]int
+	kills   []string // "name SIG@offset"
+}
+
+func newFakeSpawner(lifetime func(string, int) time.Duration) *fakeSpawner {
+	return &fakeSpawner{
+		start: time.Now(), exits: make(chan spawn.Exit, 1024), lifetime: lifetime,
+		trapTerm: map[string]bool{}, nextPid: 1000,
+		names: map[int]string{}, alive: map[int]bool{}, counts: map[string]int{},
+	}
+}
+
+func (f *fakeSpawner) since() time.Duration { return time.Since(f.start) }
+
+func (f *fakeSpawner) Spawn(spec spawn.Spec) (*spawn.Child, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.nextPid++
+	pid := f.nextPid
+	n := f.counts[spec.Name]
+	f.counts[spec.Name]++
+	f.names[pid] = spec.Name
+	f.alive[pid] = true
+	f.spawned = append(f.spawned, fmt.Sprintf("%s@%v", spec.Name, f.since()))
+	if life := f.lifetime(spec.Name, n); life >= 0 {
+		f.exitAfter(pid, life, syscall.WaitStatus(1<<8))
+	}
+	return &spawn.Child{Pid: pid}, nil
+}
+
+// exitAfter reaps pid with status after d, once.
+func (f *fakeSpawner) exitAfter(pid int, d time.Duration, status syscall.WaitStatus) {
+	time.AfterFunc(d, func() {
+		f.mu.Lock()
+		live := f.alive[pid]
+		delete(f.alive, pid)
+		f.mu.Unlock()
+		if live {
+			f.exits <- spawn.Exit{Pid: pid, Status: status}
+		}
+	})
+}
+
+func (f *fakeSpawner) Kill(pid int, sig syscall.Signal, group bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	name := f.names[pid]
+	f.kills = append(f.kills, fmt.Sprintf("%s %d@%v", name, sig, f.since()))
+	if !f.alive[pid] {
+		return fmt.Errorf("kill %d: %w", pid, syscall.ESRCH)
+	}
+	switch {
+	case sig == syscall.SIGKILL:
+		f.exitAfter(pid, 0, syscall.WaitStatus(syscall.SIGKILL))
+	case sig == syscall.SIGTERM && !f.trapTerm[name]:
+		f.exitAfter(pid, f.termDelay, syscall.WaitStatus(syscall.SIGTERM))
+	}
+	return nil
+}
+
+func (f *fakeSpawner) Exits() <-chan spawn.Exit { return f.exits }
+
+func (f *fakeSpawner) snapshot() (spawned, kills []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.spawned), slices.Clone(f.kills)
+}
+
+// timedLog records main-log lines with their virtual time offset.
+type timedLog struct {
+	start time.Time
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *timedLog) Log(_ process.Level, msg string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, fmt.Sprintf("%v %s", time.Since(l.start), msg))
+}
+
+func (l *timedLog) Enabled(process.Level) bool { return true }
+
+func (l *timedLog) matching(substr string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, line := range l.lines {
+		if strings.Contains(line, substr) {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// engine is a Supervisor on a fake spawner inside a synctest bubble.
+type engine struct {
+	t      *testing.T
+	path   string
+	s      *Supervisor
+	f      *fakeSpawner
+	log    *timedLog
+	cancel context.CancelFunc
+	runErr chan error
+}
+
+// newEngine must be called inside synctest.Test.
+func newEngine(t *testing.T, f *fakeSpawner, programs string) *engine {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "supervisord.conf")
+	e := &engine{t: t, path: path, f: f, log: &timedLog{start: f.start}, runErr: make(chan error, 1)}
+	e.write(programs)
+	cfg, err := config.Load(path, config.Options{})
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	e.s, err = New(Options{Config: cfg, Log: e.log, Reaper: f, Environ: []string{"PATH=/usr/bin:/bin"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	e.cancel = cancel
+	go func() { e.runErr <- e.s.Run(ctx) }()
+	return e
+}
+
+func (e *engine) write(programs string) {
+	e.t.Helper()
+	dir := filepath.Dir(e.path)
+	conf := fmt.Sprintf("[supervisord]\nlogfile=%s/sd.log\nchildlogdir=%s\n\n%s", dir, dir, programs)
+	if err := os.WriteFile(e.path, []byte(conf), 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// stop shuts the engine down and waits for Run to return.
+func (e *engine) stop() {
+	e.cancel()
+	if err := <-e.runErr; err != nil {
+		e.t.Errorf("Run: %v", err)
+	}
+}
+
+// states is every process's state by name.
+func (e *engine) states() map[string]string {
+	out := map[string]string{}
+	for _, pi := range e.s.Processes() {
+		out[pi.Name] = pi.StateName
+	}
+	return out
+}
+
+// program is a config section for a fake child (the command must exist:
+// startProcess resolves it).
+func program(name string, settings ...string) string {
+	return fmt.Sprintf("[program:%s]\ncommand=/bin/sh\nstdout_logfile=NONE\nstderr_logfile=NONE\n%s\n\n",
+		name, strings.Join(settings, "\n"))
+}
+
+func names(entries []string) []string {
+	out := make([]string, len(entries))
+	for i, e := range entries {
+		out[i], _, _ = strings.Cut(e, "@")
+	}
+	return out
+}
+
+// TestEngineStartsInPriorityOrder: autostart spawns level by level, lowest
+// priority first, and a level of many is forked on workers but attached in
+// order.
+func TestEngineStartsInPriorityOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSpawner(func(string, int) time.Duration { return -1 })
+		var conf string
+		for i, prio := range []int{400, 200, 100, 600, 300, 500} {
+			conf += program(fmt.Sprintf("pr_%c", 'a'+i), fmt.Sprintf("priority=%d", prio))
+		}
+		conf += program("many", "numprocs=6", "process_name=%(program_name)s_%(process_num)d", "priority=700")
+		e := newEngine(t, f, conf)
+		defer e.stop()
+		synctest.Wait()
+		spawned, _ := f.snapshot()
+		want := []string{"pr_c", "pr_b", "pr_e", "pr_a", "pr_f", "pr_d",
+			"many_0", "many_1", "many_2", "many_3", "many_4", "many_5"}
+		// The last level is forked on workers, in any order.
+		got := names(spawned)
+		if !slices.Equal(got[:6], want[:6]) || !slices.Equal(slices.Sorted(slices.Values(got[6:])), want[6:]) {
+			t.Errorf("spawn order %v; want %v", got, want)
+		}
+		spawnedLog := e.log.matching("spawned: ")
+		if len(spawnedLog) != len(want) {
+			t.Fatalf("spawned lines %v", spawnedLog)
+		}
+		for i, line := range spawnedLog {
+			if !strings.Contains(line, "'"+want[i]+"'") {
+				t.Errorf("log line %d %q; want %s", i, line, want[i])
+			}
+		}
+		time.Sleep(1100 * time.Millisecond)
+		synctest.Wait()
+		for name, st := range e.states() {
+			if st != "RUNNING" {
+				t.Errorf("%s is %s after startsecs", name, st)
+			}
+		}
+	})
+}
+
+// TestEngineCrashLoopThrottle: an `exit 1` child with startsecs=0 and
+// autorestart=true is respawned once a second, not in a busy loop.
+func TestEngineCrashLoopThrottle(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSpawner(func(string, int) time.Duration { return time.Millisecond })
+		e := newEngine(t, f, program("crash", "startsecs=0", "autorestart=true"))
+		defer e.stop()
+		time.Sleep(10*time.Second + 500*time.Millisecond)
+		synctest.Wait()
+		spawned, _ := f.snapshot()
+		if len(spawned) != 11 {
+			t.Fatalf("%d spawns in 10.5 s; want 11 (one a second): %v", len(spawned), spawned)
+		}
+		for i, s := range spawned {
+			if want := fmt.Sprintf("crash@%v", time.Duration(i)*time.Second); s != want {
+				t.Errorf("spawn %d at %s; want %s", i, s, want)
+			}
+		}
+		// A run of a second or more is replaced at once.
+		f2 := newFakeSpawner(func(string, int) time.Duration { return 3 * time.Second })
+		e2 := newEngine(t, f2, program("slow", "startsecs=0", "autorestart=true"))
+		defer e2.stop()
+		time.Sleep(7 * time.Second)
+		synctest.Wait()
+		if spawned, _ := f2.snapshot(); !slices.Equal(spawned, []string{"slow@0s", "slow@3s", "slow@6s"}) {
+			t.Errorf("long runs: spawns %v", spawned)
+		}
+	})
+}
+
+// TestEngineBackoff: quick exits back off 1, 2, 3 s (each retry the
+// smallest step after its delay) and give up after startretries.
+func TestEngineBackoff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSpawner(func(string, int) time.Duration { return 10 * time.Millisecond })
+		e := newEngine(t, f, program("quick", "startsecs=1", "startretries=3"))
+		defer e.stop()
+		time.Sleep(20 * time.Second)
+		synctest.Wait()
+		spawned, _ := f.snapshot()
+		want := []string{"quick@0s", "quick@1.010000001s", "quick@3.020000002s", "quick@6.030000003s"}
+		if !slices.Equal(spawned, want) {
+			t.Errorf("spawns %v; want %v", spawned, want)
+		}
+		if st := e.states()["quick"]; st != "FATAL" {
+			t.Errorf("state %s; want FATAL", st)
+		}
+		if got := e.log.matching("gave up: quick entered FATAL state"); len(got) != 1 || !strings.HasPrefix(got[0], "6.040000003s ") {
+			t.Errorf("gave up lines %v", got)
+		}
+	})
+}
+
+// TestEngineStopwaitsecs: a child that ignores SIGTERM gets SIGKILL
+// exactly stopwaitsecs later, and the waiting stop returns then.
+func TestEngineStopwaitsecs(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSpawner(func(string, int) time.Duration { return -1 })
+		f.trapTerm["stubborn"] = true
+		e := newEngine(t, f, program("stubborn", "startsecs=1", "stopwaitsecs=7"))
+		defer e.stop()
+		time.Sleep(2 * time.Second)
+		wait, err := e.s.StopProcess("stubborn")
+		if err != nil || wait == nil {
+			t.Fatalf("StopProcess: %v %v", wait, err)
+		}
+		if err := wait(context.Background()); err != nil {
+			t.Fatalf("wait: %v", err)
+		}
+		_, kills := f.snapshot()
+		if want := []string{"stubborn 15@2s", "stubborn 9@9s"}; !slices.Equal(kills, want) {
+			t.Errorf("kills %v; want %v", kills, want)
+		}
+		if got := len(e.log.matching("waiting for stubborn to stop")); got != 4 {
+			t.Errorf("%d stop reports in 7 s; want 4 (every 2 s)", got)
+		}
+		if st := e.states()["stubborn"]; st != "STOPPED" {
+			t.Errorf("state %s", st)
+		}
+	})
+}
+
+// TestEngineShutdownOrder: shutdown stops the highest priority first and
+// waits for each level to be gone before the next.
+func TestEngineShutdownOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSpawner(func(string, int) time.Duration { return -1 })
+		f.termDelay = 500 * time.Millisecond
+		e := newEngine(t, f, program("db", "priority=1")+program("app", "priority=2")+
+			program("web", "priority=3", "numprocs=2", "process_name=%(program_name)s_%(process_num)d"))
+		time.Sleep(2 * time.Second)
+		e.stop()
+		_, kills := f.snapshot()
+		want := []string{"web_1 15@2s", "web_0 15@2s", "app 15@2.5s", "db 15@3s"}
+		if !slices.Equal(kills, want) {
+			t.Errorf("kills %v; want %v", kills, want)
+		}
+	})
+}
+
+// TestEngineReloadDiff: a re-read config is diffed against the active
+// groups; removing and adding groups stops and starts only those.
+func TestEngineReloadDiff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSpawner(func(string, int) time.Duration { return -1 })
+		e := newEngine(t, f, program("keep")+program("gone")+program("edit", "startsecs=1"))
+		defer e.stop()
+		time.Sleep(2 * time.Second)
+		e.write(program("keep") + program("edit", "startsecs=2") + program("fresh"))
+		added, changed, removed, err := e.s.ReloadConfig()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(added, []string{"fresh"}) || !slices.Equal(changed, []string{"edit"}) || !slices.Equal(removed, []string{"gone"}) {
+			t.Fatalf("diff added %v changed %v removed %v", added, changed, removed)
+		}
+		for _, g := range []string{"gone", "edit"} {
+			ws, errs := e.s.StopProcesses([]string{g + ":" + g})
+			if errs[0] != nil {
+				t.Fatalf("stop %s: %v", g, errs[0])
+			}
+			if err := ws[0](context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.s.RemoveGroup(g); err != nil {
+				t.Fatalf("remove %s: %v", g, err)
+			}
+		}
+		for _, g := range []string{"edit", "fresh"} {
+			if err := e.s.AddGroup(g); err != nil {
+				t.Fatalf("add %s: %v", g, err)
+			}
+		}
+		synctest.Wait()
+		spawned, kills := f.snapshot()
+		if want := []string{"edit", "gone", "keep", "edit", "fresh"}; !slices.Equal(names(spawned), want) {
+			t.Errorf("spawns %v; want %v", spawned, want)
+		}
+		if want := []string{"gone 15@2s", "edit 15@2s"}; !slices.Equal(kills, want) {
+			t.Errorf("kills %v; want %v", kills, want)
+		}
+		got := e.states()
+		if len(got) != 3 || got["keep"] != "RUNNING" || got["edit"] != "STARTING" || got["fresh"] != "STARTING" {
+			t.Errorf("states %v", got)
+		}
+	})
+}
+
+// TestEngineBatchStartStop: stop all and start all through the batch
+// calls, one loop round trip each, in priority order.
+func TestEngineBatchStartStop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSpawner(func(string, int) time.Duration { return -1 })
+		e := newEngine(t, f, program("w", "numprocs=50", "process_name=%(program_name)s_%(process_num)02d", "startsecs=0"))
+		defer e.stop()
+		synctest.Wait()
+		var nss []string
+		for _, pi := range e.s.Processes() {
+			nss = append(nss, pi.Group+":"+pi.Name)
+		}
+		ws, errs := e.s.StopProcesses(nss)
+		for i := range nss {
+			if errs[i] != nil || ws[i] == nil {
+				t.Fatalf("stop %s: %v", nss[i], errs[i])
+			}
+		}
+		synctest.Wait()
+		for name, st := range e.states() {
+			if st != "STOPPED" {
+				t.Fatalf("%s %s after stop all", name, st)
+			}
+		}
+		ws, errs = e.s.StartProcesses(append(nss, "nosuch"))
+		if errs[len(nss)] == nil {
+			t.Error("no BAD_NAME for nosuch")
+		}
+		for i := range nss {
+			if errs[i] != nil {
+				t.Fatalf("start %s: %v", nss[i], errs[i])
+			}
+			// startsecs=0: RUNNING the smallest step after the spawn.
+			if ws[i] != nil {
+				if err := ws[i](context.Background()); err != nil {
+					t.Fatalf("wait %s: %v", nss[i], err)
+				}
+			}
+		}
+		// Forked ahead on workers, attached (logged) in priority order.
+		lines := e.log.matching("spawned: ")
+		if len(lines) != 100 {
+			t.Fatalf("%d spawned lines", len(lines))
+		}
+		var attached []string
+		for _, l := range lines[50:] {
+			_, name, _ := strings.Cut(l, "'")
+			attached = append(attached, name)
+		}
+		if !slices.IsSorted(attached) {
+			t.Errorf("second start attached in order %v", attached)
+		}
+		if spawned, _ := f.snapshot(); len(spawned) != 100 {
+			t.Errorf("%d spawns", len(spawned))
+		}
+	})
+}
