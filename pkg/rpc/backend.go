@@ -108,6 +108,11 @@ type Backend interface {
 	// UNKNOWN) afterwards; otherwise the Waiter blocks until it is (nil) or
 	// ctx is done.
 	StopProcess(namespec string) (Waiter, error)
+	// StartProcesses and StopProcesses are StartProcess and StopProcess
+	// for each namespec, in order, as one step of the engine (group and
+	// all operations); waiters and errors by index.
+	StartProcesses(namespecs []string) ([]Waiter, []error)
+	StopProcesses(namespecs []string) ([]Waiter, []error)
 	// SignalProcess sends sig (already validated) to the process: NOT_RUNNING:
 	// namespec unless STARTING, RUNNING or STOPPING; FAILED: <message> if
 	// kill fails; BAD_NAME: namespec if unknown.

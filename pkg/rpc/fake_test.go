@@ -317,3 +317,11 @@ func faultText(err error) string {
 	}
 	return f.Error()
 }
+
+func (f *fakeBackend) StartProcesses(nss []string) ([]Waiter, []error) {
+	return each(f.StartProcess)(nss)
+}
+
+func (f *fakeBackend) StopProcesses(nss []string) ([]Waiter, []error) {
+	return each(f.StopProcess)(nss)
+}

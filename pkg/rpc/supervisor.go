@@ -133,7 +133,7 @@ startProcessGroup does.
 @param boolean wait    Whether to wait until each process is RUNNING.
 @return array result   One {name, group, status, description} struct per process.`,
 		func(ctx context.Context, a []any) (any, error) {
-			return s.guard(func() (any, error) { return s.allfunc(ctx, s.b.Processes(), isNotRunning, s.startStep(optWait(a, 0))) })
+			return s.guard(func() (any, error) { return s.allfunc(ctx, s.b.Processes(), isNotRunning, s.startBatch(optWait(a, 0))) })
 		}, "supervisor.startAllProcesses")
 	s.add(1, 2, `Stop a process; "group:*" stops the group and answers as
 stopProcessGroup does.
@@ -155,7 +155,7 @@ stopProcessGroup does.
 @param boolean wait    Whether to wait until each process has stopped.
 @return array result   One {name, group, status, description} struct per process.`,
 		func(ctx context.Context, a []any) (any, error) {
-			return s.guard(func() (any, error) { return s.allfunc(ctx, s.b.Processes(), isRunning, s.stopStep(optWait(a, 0))) })
+			return s.guard(func() (any, error) { return s.allfunc(ctx, s.b.Processes(), isRunning, s.stopBatch(optWait(a, 0))) })
 		}, "supervisor.stopAllProcesses")
 }
 
@@ -380,35 +380,44 @@ func (s *Server) removeProcessGroup(a []any) (any, error) {
 	return true, nil
 }
 
-// step performs the immediate part of one process's operation inside a
-// group operation; a non-nil Waiter is awaited afterwards.
-type step func(namespec string) (Waiter, error)
+// batch performs the immediate part of one operation on several processes
+// (a group or all of them, or a single one): per namespec, by index, a
+// Waiter to await afterwards (nil: done) or an error.
+type batch func(namespecs []string) ([]Waiter, []error)
 
-func (s *Server) startStep(wait bool) step {
-	return func(ns string) (Waiter, error) {
-		if err := s.update(); err != nil {
-			return nil, err
+// each is a batch made of a per-process step.
+func each(do func(ns string) (Waiter, error)) batch {
+	return func(nss []string) ([]Waiter, []error) {
+		ws, errs := make([]Waiter, len(nss)), make([]error, len(nss))
+		for i, ns := range nss {
+			ws[i], errs[i] = do(ns)
 		}
-		w, err := s.b.StartProcess(ns)
-		if !wait {
-			w = nil
-		}
-		return w, err
+		return ws, errs
 	}
 }
 
-func (s *Server) stopStep(wait bool) step {
-	return func(ns string) (Waiter, error) {
+// engineBatch checks the mood once, then hands the whole batch to the
+// engine in one step; waiters are dropped unless the caller waits.
+func (s *Server) engineBatch(wait bool, op func([]string) ([]Waiter, []error)) batch {
+	return func(nss []string) ([]Waiter, []error) {
+		ws, errs := make([]Waiter, len(nss)), make([]error, len(nss))
 		if err := s.update(); err != nil {
-			return nil, err
+			for i := range errs {
+				errs[i] = err
+			}
+			return ws, errs
 		}
-		w, err := s.b.StopProcess(ns)
-		if !wait {
-			w = nil
+		got, errs := op(nss)
+		if wait {
+			ws = got
 		}
-		return w, err
+		return ws, errs
 	}
 }
+
+func (s *Server) startBatch(wait bool) batch { return s.engineBatch(wait, s.b.StartProcesses) }
+
+func (s *Server) stopBatch(wait bool) batch { return s.engineBatch(wait, s.b.StopProcesses) }
 
 func (s *Server) startProcess(ctx context.Context, nameV any, wait bool) (any, error) {
 	if err := s.update(); err != nil {
@@ -421,7 +430,7 @@ func (s *Server) startProcess(ctx context.Context, nameV any, wait bool) (any, e
 	if t.proc == nil {
 		return s.startGroup(ctx, t.group, wait)
 	}
-	return finish(ctx, s.startStep(wait), t.name)
+	return finish(ctx, s.startBatch(wait), t.name)
 }
 
 func (s *Server) stopProcess(ctx context.Context, nameV any, wait bool) (any, error) {
@@ -435,16 +444,16 @@ func (s *Server) stopProcess(ctx context.Context, nameV any, wait bool) (any, er
 	if t.proc == nil {
 		return s.stopGroup(ctx, t.group, wait)
 	}
-	return finish(ctx, s.stopStep(wait), t.name)
+	return finish(ctx, s.stopBatch(wait), t.name)
 }
 
-// finish runs a single-process step and waits for it.
-func finish(ctx context.Context, do step, ns string) (any, error) {
-	w, err := do(ns)
-	if err != nil {
-		return nil, err
+// finish runs a single-process batch and waits for it.
+func finish(ctx context.Context, do batch, ns string) (any, error) {
+	ws, errs := do([]string{ns})
+	if errs[0] != nil {
+		return nil, errs[0]
 	}
-	if w != nil {
+	if w := ws[0]; w != nil {
 		if err := w(ctx); err != nil {
 			return nil, err
 		}
@@ -460,7 +469,7 @@ func (s *Server) startGroup(ctx context.Context, nameV any, wait bool) (any, err
 	if err != nil {
 		return nil, err
 	}
-	return s.allfunc(ctx, procs, isNotRunning, s.startStep(wait))
+	return s.allfunc(ctx, procs, isNotRunning, s.startBatch(wait))
 }
 
 func (s *Server) stopGroup(ctx context.Context, nameV any, wait bool) (any, error) {
@@ -471,36 +480,44 @@ func (s *Server) stopGroup(ctx context.Context, nameV any, wait bool) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	return s.allfunc(ctx, procs, isRunning, s.stopStep(wait))
+	return s.allfunc(ctx, procs, isRunning, s.stopBatch(wait))
 }
 
 // allfunc is the original's make_allfunc: run do for each process whose
 // state passes pred, in the given order; faults become result entries;
 // immediate successes are reported first, then waited-for processes in
 // the order they finish. An unexpected error aborts the whole call.
-func (s *Server) allfunc(ctx context.Context, procs []ProcessInfo, pred func(int) bool, do step) ([]any, error) {
+func (s *Server) allfunc(ctx context.Context, procs []ProcessInfo, pred func(int) bool, do batch) ([]any, error) {
 	results := []any{}
 	type pending struct {
 		p ProcessInfo
 		w Waiter
 	}
 	var waits []pending
+	var chosen []ProcessInfo
+	var nss []string
 	for _, p := range procs {
-		if !pred(p.State) {
-			continue
+		if pred(p.State) {
+			chosen = append(chosen, p)
+			nss = append(nss, p.Namespec())
 		}
-		w, err := do(p.Namespec())
-		switch {
+	}
+	if len(nss) == 0 {
+		return results, nil
+	}
+	ws, errs := do(nss)
+	for i, p := range chosen {
+		switch err := errs[i]; {
 		case err != nil:
 			f, ok := faultOf(err)
 			if !ok {
 				return nil, err
 			}
 			results = append(results, resultStruct(p, f))
-		case w == nil:
+		case ws[i] == nil:
 			results = append(results, resultStruct(p, nil))
 		default:
-			waits = append(waits, pending{p, w})
+			waits = append(waits, pending{p, ws[i]})
 		}
 	}
 	if len(waits) == 0 {
@@ -599,13 +616,14 @@ func (s *Server) signalProcess(nameV, sigV any) (any, error) {
 	return true, nil
 }
 
-// signalStep signals one process of a group operation, with the per-process
-// checks of signalProcess (so a bad signal is reported per process).
-func (s *Server) signalStep(sigV any) step {
-	return func(ns string) (Waiter, error) {
+// signalBatch signals each process of a group operation, with the
+// per-process checks of signalProcess (so a bad signal is reported per
+// process).
+func (s *Server) signalBatch(sigV any) batch {
+	return each(func(ns string) (Waiter, error) {
 		_, err := s.signalProcess(ns, sigV)
 		return nil, err
-	}
+	})
 }
 
 func (s *Server) signalGroup(nameV, sigV any) (any, error) {
@@ -616,7 +634,7 @@ func (s *Server) signalGroup(nameV, sigV any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.allfunc(context.Background(), procs, isSignallable, s.signalStep(sigV))
+	res, err := s.allfunc(context.Background(), procs, isSignallable, s.signalBatch(sigV))
 	if err != nil {
 		return nil, err
 	}
@@ -631,7 +649,7 @@ func (s *Server) signalGroup(nameV, sigV any) (any, error) {
 // comes after the per-process calls (which each fail with SHUTDOWN_STATE
 // then, so nothing is signalled either way).
 func (s *Server) signalAll(a []any) (any, error) {
-	res, err := s.allfunc(context.Background(), s.b.Processes(), isSignallable, s.signalStep(a[0]))
+	res, err := s.allfunc(context.Background(), s.b.Processes(), isSignallable, s.signalBatch(a[0]))
 	if err != nil {
 		return nil, err
 	}
@@ -902,10 +920,10 @@ func (s *Server) clearProcessLogs(nameV any) (any, error) {
 
 func (s *Server) clearAll() (any, error) {
 	return s.allfunc(context.Background(), s.b.Processes(), func(int) bool { return true },
-		func(ns string) (Waiter, error) {
+		each(func(ns string) (Waiter, error) {
 			_, err := s.clearProcessLogs(ns)
 			return nil, err
-		})
+		}))
 }
 
 func (s *Server) sendProcessStdin(a []any) (any, error) {
