@@ -14,34 +14,34 @@ import (
 	"github.com/gosupervisor/gosupervisor/pkg/process"
 )
 
-// TestNoStallUnderChattyProgramsRPCsAndListenerRestarts: 100 programs
+// TestNoStallUnderChattyProgramsRPCsAndListenerRestarts: 500 programs
 // emitting PROCESS_LOG events, a pool listening to them and restarted
 // again and again, and 200 concurrent clients: every call is answered.
 // Before the feed, a listener's spawn on the loop posted to the loop's own
 // full inbox and the engine waited on itself for ever.
 func TestNoStallUnderChattyProgramsRPCsAndListenerRestarts(t *testing.T) {
 	if testing.Short() {
-		t.Skip("100 children")
+		t.Skip("500 children")
 	}
 	script := needChildutils(t)
 	out := filepath.Join(t.TempDir(), "events.jsonl")
 	h := start(t, listenerSection(script, "listener", out, "ok", "PROCESS_LOG", "buffer_size=50")+`
 [program:chatty]
 command=/bin/sh -c 'while :; do echo chat; sleep 1; done'
-numprocs=100
+numprocs=500
 process_name=%(program_name)s_%(process_num)s
 startsecs=0
 stdout_events_enabled=true
 stdout_logfile=NONE
 `)
-	h.waitFor("100 chatty programs running", 60*time.Second, func() bool {
+	h.waitFor("500 chatty programs running", 60*time.Second, func() bool {
 		n := 0
 		for _, in := range h.s.Processes() {
 			if in.State == int(process.Running) {
 				n++
 			}
 		}
-		return n == 101
+		return n == 501
 	})
 
 	done := make(chan struct{})
@@ -53,7 +53,7 @@ stdout_logfile=NONE
 			defer wg.Done()
 			for i := range 5 {
 				if c%2 == 0 {
-					if got := len(h.s.Processes()); got != 101 {
+					if got := len(h.s.Processes()); got != 501 {
 						errs <- fmt.Errorf("client %d call %d: %d processes", c, i, got)
 						return
 					}
