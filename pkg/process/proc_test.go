@@ -2,6 +2,8 @@ package process
 
 import (
 	"errors"
+	"fmt"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -525,4 +527,79 @@ func TestRestartThrottle(t *testing.T) {
 	if p.State() != Starting || p.Pid() != 3 {
 		t.Fatalf("after a 4s run: %v pid %d; want replaced at once", p.State(), p.Pid())
 	}
+}
+
+// TestStateDiagramNamesEveryState keeps STATES.md in step with the code.
+func TestStateDiagramNamesEveryState(t *testing.T) {
+	doc, err := os.ReadFile("STATES.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []State{Stopped, Starting, Running, Backoff, Stopping, Exited, Fatal, Unknown} {
+		if !strings.Contains(string(doc), s.String()+" -->") && !strings.Contains(string(doc), "--> "+s.String()) {
+			t.Errorf("STATES.md has no transition of %s", s)
+		}
+	}
+	for _, e := range []string{"Spawn", "Kill", "Timer", "StateChanged", "Log"} {
+		if !strings.Contains(string(doc), e) {
+			t.Errorf("STATES.md does not mention the %s effect", e)
+		}
+	}
+}
+
+// TestEffectBatches: a Spawn or Kill ends its batch and the answer
+// continues the step; every other batch ends with the deadline.
+func TestEffectBatches(t *testing.T) {
+	t0 := time.Unix(base, 0)
+	p := New("x", "x", Policy{Autostart: true, Startsecs: 1, Startretries: 0, Stopsignal: syscall.SIGTERM, Stopwaitsecs: 5})
+	kinds := func(effs []Effect) string {
+		var b []string
+		for _, e := range effs {
+			switch e := e.(type) {
+			case Log:
+				b = append(b, "log")
+			case StateChanged:
+				b = append(b, "state:"+e.To.String())
+			case Spawn:
+				b = append(b, "spawn")
+			case Kill:
+				b = append(b, fmt.Sprintf("kill:%d", e.Signal))
+			case Timer:
+				b = append(b, "timer")
+			}
+		}
+		return strings.Join(b, " ")
+	}
+	check := func(what, got, want string) {
+		t.Helper()
+		if got != want {
+			t.Errorf("%s: effects %q; want %q", what, got, want)
+		}
+	}
+	check("autostart", kinds(p.Transition(t0, true)), "state:STARTING spawn")
+	if p.Pid() != 0 || p.State() != Starting {
+		t.Fatalf("while forking: pid %d state %s", p.Pid(), p.State())
+	}
+	check("spawned", kinds(p.Spawned(42, nil)), "log timer")
+	check("a stray answer", kinds(p.Spawned(43, nil)), "timer")
+	if p.Pid() != 42 {
+		t.Fatalf("pid %d", p.Pid())
+	}
+	effs, err := p.Stop(t0.Add(2 * time.Second))
+	check("stop", kinds(effs), "log state:STOPPING kill:15")
+	if k := effs[len(effs)-1].(Kill); err != nil || k.Pid != 42 || k.Group {
+		t.Fatalf("stop: %+v %v", k, err)
+	}
+	effs, err = p.Killed(fmt.Errorf("kill: %w", syscall.EPERM))
+	check("odd kill failure", kinds(effs), "log state:UNKNOWN timer")
+	if err == nil || !strings.HasPrefix(err.Error(), "unknown problem killing x (42):") {
+		t.Errorf("Killed error %v", err)
+	}
+	check("exit in UNKNOWN", kinds(p.Exited(0, t0.Add(3*time.Second))), "state:EXITED log timer")
+	// A retry from BACKOFF whose spawn fails gives up in the same step.
+	q := New("y", "y", Policy{Autostart: true, Startsecs: 1, Startretries: 1})
+	q.Transition(t0, true)
+	check("first spawn fails", kinds(q.Spawned(0, errors.New("nope"))), "log state:BACKOFF timer")
+	check("retry", kinds(q.Transition(t0.Add(2*time.Second), true)), "state:STARTING spawn")
+	check("retry fails", kinds(q.Spawned(0, errors.New("nope"))), "log state:BACKOFF state:FATAL log timer")
 }
