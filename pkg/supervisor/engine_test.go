@@ -144,6 +144,12 @@ type engine struct {
 // newEngine must be called inside synctest.Test.
 func newEngine(t *testing.T, f *fakeSpawner, programs string) *engine {
 	t.Helper()
+	return newEngineOn(t, f, programs, nil)
+}
+
+// newEngineOn is newEngine with Options.Clock set to clock (nil: the real one).
+func newEngineOn(t *testing.T, f *fakeSpawner, programs string, clock Clock) *engine {
+	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "supervisord.conf")
 	e := &engine{t: t, path: path, f: f, log: &timedLog{start: f.start}, runErr: make(chan error, 1)}
@@ -152,7 +158,7 @@ func newEngine(t *testing.T, f *fakeSpawner, programs string) *engine {
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	e.s, err = New(Options{Config: cfg, Log: e.log, Reaper: f, Environ: []string{"PATH=/usr/bin:/bin"}})
+	e.s, err = New(Options{Config: cfg, Log: e.log, Reaper: f, Clock: clock, Environ: []string{"PATH=/usr/bin:/bin"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -446,6 +452,60 @@ func TestEngineBatchStartStop(t *testing.T) {
 		}
 		if spawned, _ := f.snapshot(); len(spawned) != 100 {
 			t.Errorf("%d spawns", len(spawned))
+		}
+	})
+}
+
+// countingClock is the real clock (virtual in a bubble) shifted by offset,
+// counting the timers the engine asks for.
+type countingClock struct {
+	offset time.Duration
+	mu     sync.Mutex
+	timers int
+}
+
+func (c *countingClock) Now() time.Time { return time.Now().Add(c.offset) }
+
+func (c *countingClock) NewTimer(d time.Duration) Timer {
+	c.mu.Lock()
+	c.timers++
+	c.mu.Unlock()
+	return realClock{}.NewTimer(d)
+}
+
+func (c *countingClock) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.timers
+}
+
+// TestEngineClock: the loop reads time and arms its timer through
+// Options.Clock only, and an idle engine arms none at all.
+func TestEngineClock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSpawner(func(string, int) time.Duration { return -1 })
+		clock := &countingClock{offset: 24 * time.Hour}
+		e := newEngineOn(t, f, program("a", "startsecs=1", "numprocs=20", "process_name=%(program_name)s_%(process_num)d"), clock)
+		defer e.stop()
+		time.Sleep(1100 * time.Millisecond)
+		synctest.Wait()
+		infos := e.s.Processes()
+		for _, pi := range infos {
+			if pi.StateName != "RUNNING" {
+				t.Fatalf("%s %s", pi.Name, pi.StateName)
+			}
+			if got := pi.Start.Sub(f.start); got != 24*time.Hour {
+				t.Errorf("%s started at +%v on the engine's clock; want +24h", pi.Name, got)
+			}
+		}
+		armed := clock.count()
+		if armed == 0 {
+			t.Fatal("the engine armed no timer through its clock for startsecs")
+		}
+		time.Sleep(30 * time.Second)
+		synctest.Wait()
+		if got := clock.count(); got != armed {
+			t.Errorf("an idle engine armed %d timers in 30 s", got-armed)
 		}
 	})
 }
