@@ -27,6 +27,7 @@ func TestArgumentHandlingMatchesOriginal(t *testing.T) {
 		args   []any
 	}{
 		{"supervisor.getPID", []any{1}},
+		{"supervisor.getSupervisorVersion", []any{}}, // the original's VERSION, 4.2.5
 		{"supervisor.startProcess", []any{}},
 		{"supervisor._update", []any{"x"}},
 		{"supervisor.getPID.x", []any{}},

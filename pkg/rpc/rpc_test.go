@@ -187,7 +187,7 @@ func TestSimpleGetters(t *testing.T) {
 	}{
 		{"supervisor.getAPIVersion", "3.0"},
 		{"supervisor.getVersion", "3.0"},
-		{"supervisor.getSupervisorVersion", version.Version},
+		{"supervisor.getSupervisorVersion", version.Compat},
 		{"supervisor.getIdentification", "fakeid"},
 		{"supervisor.getPID", 4242},
 		{"supervisor.getState", xmlrpc.Struct{{Name: "statecode", Value: 1}, {Name: "statename", Value: "RUNNING"}}},

@@ -15,6 +15,12 @@ type Options struct {
 	// when the config has no [rpcinterface:supervisor] section: only the four
 	// system.* methods exist then.
 	WithoutSupervisor bool
+	// ListExtensions makes system.listMethods name our gosupervisor.*
+	// methods too. They can always be called and introspected; they are
+	// listed only for a config that uses an extension key, so that a config
+	// without one lists exactly the original's methods (EXTENSIONS.md: such
+	// a config behaves byte for byte as under the original).
+	ListExtensions bool
 }
 
 // Server dispatches XML-RPC calls to the supervisor.* and system.* methods.
@@ -22,6 +28,7 @@ type Options struct {
 type Server struct {
 	b       Backend
 	methods map[string]*method // "ns.name" → method (aliases share one)
+	listExt bool               // Options.ListExtensions
 }
 
 // method is one published RPC method.
@@ -29,14 +36,19 @@ type method struct {
 	min, max int    // accepted parameter counts (Python defaults make max > min)
 	help     string // methodHelp text; its @param/@return tags give methodSignature
 	call     func(ctx context.Context, args []any) (any, error)
+	// extension marks our gosupervisor.* methods (see Options.ListExtensions).
+	extension bool
 }
 
 // New returns a Server for b.
 func New(b Backend, opts Options) *Server {
-	s := &Server{b: b, methods: map[string]*method{}}
+	s := &Server{b: b, methods: map[string]*method{}, listExt: opts.ListExtensions}
 	s.addSystem()
 	if !opts.WithoutSupervisor {
 		s.addSupervisor()
+		// Our namespace goes with the original's: without
+		// [rpcinterface:supervisor] only system.* exists, as there.
+		s.addGosupervisor()
 	}
 	return s
 }
@@ -58,10 +70,14 @@ func (s *Server) Dispatch(ctx context.Context, name string, params []any) (any, 
 	return v, nil
 }
 
-// Methods returns the published method names, sorted (system.listMethods).
+// Methods returns the published method names, sorted (system.listMethods):
+// gosupervisor.* only with Options.ListExtensions.
 func (s *Server) Methods() []string {
 	names := make([]string, 0, len(s.methods))
-	for n := range s.methods {
+	for n, m := range s.methods {
+		if m.extension && !s.listExt {
+			continue
+		}
 		names = append(names, n)
 	}
 	slices.Sort(names)

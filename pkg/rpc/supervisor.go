@@ -72,8 +72,10 @@ func (s *Server) addStatusMethods() {
 	s.add(0, 0, "Give the version of the XML-RPC API.\n\n@return string version  The API version.",
 		s.guarded(func() (any, error) { return version.APIVersion, nil }),
 		"supervisor.getAPIVersion", "supervisor.getVersion")
-	s.add(0, 0, "Give the version of supervisord.\n\n@return string version  The package version.",
-		s.guarded(func() (any, error) { return version.Version, nil }),
+	// The supervisor release we reproduce, not ours (gosupervisor.getVersion):
+	// scripts and clients compare it with the original's version numbers.
+	s.add(0, 0, "Give the version of supervisor that supervisord is compatible with.\n\n@return string version  The package version.",
+		s.guarded(func() (any, error) { return version.Compat, nil }),
 		"supervisor.getSupervisorVersion")
 	s.add(0, 0, "Give the identifier of this supervisord ([supervisord] identifier).\n\n@return string identifier  The identifier.",
 		s.guarded(func() (any, error) { return s.b.Identification(), nil }),
