@@ -6,6 +6,7 @@ package config
 import (
 	"syscall"
 
+	"github.com/gosupervisor/gosupervisor/pkg/loglevel"
 	"github.com/gosupervisor/gosupervisor/pkg/shlex"
 )
 
@@ -19,18 +20,9 @@ type Error struct {
 func (e *Error) Error() string { return e.Msg }
 func (e *Error) Unwrap() error { return e.Err }
 
-// MessageLevel is the level a parse-time Message is logged at.
-type MessageLevel int
-
-// Levels of parse messages (the original logs warnings, then infos).
-const (
-	MessageWarn MessageLevel = iota
-	MessageInfo
-)
-
 // Message is a line the daemon logs once its main log is open.
 type Message struct {
-	Level MessageLevel
+	Level loglevel.Level // loglevel.Warn or loglevel.Info; the original logs warnings, then infos
 	Text  string
 }
 
@@ -55,7 +47,7 @@ type SupervisordOverrides struct {
 	Logfile                                *string
 	LogfileMaxbytes                        *int64
 	LogfileBackups                         *int
-	Loglevel                               *LogLevel
+	Loglevel                               *loglevel.Level
 	Pidfile                                *string
 	Identifier                             *string
 	Childlogdir                            *string
@@ -80,7 +72,7 @@ type Supervisord struct {
 	Logfile         string // absolute, or "syslog"
 	LogfileMaxbytes int64
 	LogfileBackups  int
-	Loglevel        LogLevel
+	Loglevel        loglevel.Level
 	Pidfile         string // absolute
 	Umask           int
 	Nodaemon        bool

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/gosupervisor/gosupervisor/pkg/loglevel"
 	"github.com/gosupervisor/gosupervisor/pkg/shlex"
 )
 
@@ -201,10 +202,10 @@ func TestIncludes(t *testing.T) {
 		t.Errorf("File = %q", f)
 	}
 	want := []Message{
-		{MessageWarn, `No file matches via include "/abs/none/*.ini"`},
-		{MessageWarn, "Ignored unknown key 'bogus_key' in section [program:a] (file: '" + dir + "/conf.d/a.conf')"},
-		{MessageInfo, `Included extra file "` + dir + `/conf.d/a.conf" during parsing`},
-		{MessageInfo, `Included extra file "` + dir + `/conf.d/b.conf" during parsing`},
+		{loglevel.Warn, `No file matches via include "/abs/none/*.ini"`},
+		{loglevel.Warn, "Ignored unknown key 'bogus_key' in section [program:a] (file: '" + dir + "/conf.d/a.conf')"},
+		{loglevel.Info, `Included extra file "` + dir + `/conf.d/a.conf" during parsing`},
+		{loglevel.Info, `Included extra file "` + dir + `/conf.d/b.conf" during parsing`},
 	}
 	if !slices.Equal(c.Messages, want) {
 		t.Errorf("messages\n got %v\nwant %v", c.Messages, want)
@@ -237,7 +238,7 @@ command=y
 func TestOverridesAndSupervisord(t *testing.T) {
 	dir := t.TempDir()
 	writeTree(t, dir, map[string]string{"s.conf": "[supervisord]\nlogfile=s.log\nnodaemon=false\nloglevel=warn\n"})
-	yes, lvl, umask := true, LevelDebug, 0o77
+	yes, lvl, umask := true, loglevel.Debug, 0o77
 	logfile := filepath.Join(dir, "cli.log")
 	c, err := Load(filepath.Join(dir, "s.conf"), Options{Env: testEnv(dir), Overrides: &SupervisordOverrides{
 		Nodaemon: &yes, Loglevel: &lvl, Umask: &umask, Logfile: &logfile}})
@@ -245,7 +246,7 @@ func TestOverridesAndSupervisord(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := c.Supervisord
-	if !s.Nodaemon || s.Loglevel != LevelDebug || s.Umask != 0o77 || s.Logfile != logfile || s.Identifier != "supervisor" ||
+	if !s.Nodaemon || s.Loglevel != loglevel.Debug || s.Umask != 0o77 || s.Logfile != logfile || s.Identifier != "supervisor" ||
 		s.Childlogdir != dir || s.UID != -1 || s.Minfds != 1024 {
 		t.Errorf("supervisord %+v", s)
 	}

@@ -2,6 +2,7 @@ package config
 
 import (
 	"encoding/json"
+	"github.com/gosupervisor/gosupervisor/pkg/loglevel"
 	"github.com/gosupervisor/gosupervisor/pkg/shlex"
 	"os"
 	"os/exec"
@@ -159,7 +160,7 @@ func goView(c *Config) map[string]any {
 	for _, m := range c.Messages {
 		switch {
 		case strings.HasPrefix(m.Text, "Ignored unknown"): // ours, not the original's
-		case m.Level == MessageWarn:
+		case m.Level == loglevel.Warn:
 			warnings = append(warnings, m.Text)
 		default:
 			infos = append(infos, m.Text)

@@ -115,11 +115,7 @@ func (c *Config) Describe(w io.Writer) error {
 		}
 	}
 	for _, m := range c.Messages {
-		level := "WARN"
-		if m.Level == MessageInfo {
-			level = "INFO"
-		}
-		fmt.Fprintf(&b, "%s %s\n", level, m.Text)
+		fmt.Fprintf(&b, "%s %s\n", m.Level, m.Text)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

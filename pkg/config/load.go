@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gosupervisor/gosupervisor/pkg/loglevel"
 	"github.com/gosupervisor/gosupervisor/pkg/shlex"
 )
 
@@ -175,13 +176,13 @@ func Load(path string, opts Options) (*Config, error) {
 	}
 	l.unknownKeys()
 	for _, w := range l.warnings {
-		c.Messages = append(c.Messages, Message{MessageWarn, w})
+		c.Messages = append(c.Messages, Message{loglevel.Warn, w})
 	}
 	for _, w := range l.extra {
-		c.Messages = append(c.Messages, Message{MessageWarn, w})
+		c.Messages = append(c.Messages, Message{loglevel.Warn, w})
 	}
 	for _, i := range l.infos {
-		c.Messages = append(c.Messages, Message{MessageInfo, i})
+		c.Messages = append(c.Messages, Message{loglevel.Info, i})
 	}
 	return c, nil
 }
@@ -352,7 +353,7 @@ func (l *loader) supervisord(s *Supervisord) error {
 	v = str("logfile_backups", "10")
 	conv(func() (e error) { s.LogfileBackups, e = ParseInt(v); return })
 	v = str("loglevel", "info")
-	conv(func() (e error) { s.Loglevel, e = ParseLogLevel(v); return })
+	conv(func() (e error) { s.Loglevel, e = loglevel.Parse(v); return })
 	v = str("pidfile", "supervisord.pid")
 	conv(func() (e error) { s.Pidfile, e = existingDirpath(v, l.home); return })
 	s.Identifier = str("identifier", "supervisor")

@@ -100,54 +100,6 @@ func ParseOctal(s string) (int, error) {
 	return int(n), nil
 }
 
-// LogLevel is a level of the original's logger (loggers.LevelsByName).
-type LogLevel int
-
-// The original's levels, most severe first.
-const (
-	LevelCritical LogLevel = 50
-	LevelError    LogLevel = 40
-	LevelWarn     LogLevel = 30
-	LevelInfo     LogLevel = 20
-	LevelDebug    LogLevel = 10
-	LevelTrace    LogLevel = 5
-	LevelBlather  LogLevel = 3
-)
-
-var levelDescriptions = map[string]LogLevel{
-	"critical": LevelCritical, "error": LevelError, "warn": LevelWarn, "info": LevelInfo,
-	"debug": LevelDebug, "trace": LevelTrace, "blather": LevelBlather,
-}
-
-// String is the name the original prints in log lines (CRIT, ERRO, ...).
-func (l LogLevel) String() string {
-	switch l {
-	case LevelCritical:
-		return "CRIT"
-	case LevelError:
-		return "ERRO"
-	case LevelWarn:
-		return "WARN"
-	case LevelInfo:
-		return "INFO"
-	case LevelDebug:
-		return "DEBG"
-	case LevelTrace:
-		return "TRAC"
-	case LevelBlather:
-		return "BLAT"
-	}
-	return fmt.Sprintf("LEVEL%d", int(l))
-}
-
-// ParseLogLevel is supervisor's logging_level() ("warning" is not accepted).
-func ParseLogLevel(s string) (LogLevel, error) {
-	if l, ok := levelDescriptions[strings.ToLower(s)]; ok {
-		return l, nil
-	}
-	return 0, fmt.Errorf("bad logging level name %s", pyfmt.Repr(s))
-}
-
 // Autorestart is a program's autorestart policy.
 type Autorestart int
 

@@ -20,8 +20,8 @@ import (
 	"github.com/gosupervisor/gosupervisor/pkg/events"
 	"github.com/gosupervisor/gosupervisor/pkg/idlepoll"
 	"github.com/gosupervisor/gosupervisor/pkg/logfile"
+	"github.com/gosupervisor/gosupervisor/pkg/loglevel"
 	"github.com/gosupervisor/gosupervisor/pkg/mainlog"
-	"github.com/gosupervisor/gosupervisor/pkg/process"
 	"github.com/gosupervisor/gosupervisor/pkg/pyfmt"
 	"github.com/gosupervisor/gosupervisor/pkg/spawn"
 	"github.com/gosupervisor/gosupervisor/pkg/supervisor"
@@ -236,12 +236,12 @@ func logStartMessages(log *mainlog.Logger, cfg *config.Config, criticals []strin
 		log.Crit(msg)
 	}
 	for _, m := range cfg.Messages {
-		if m.Level == config.MessageWarn {
+		if m.Level == loglevel.Warn {
 			log.Warn(m.Text)
 		}
 	}
 	for _, m := range cfg.Messages {
-		if m.Level == config.MessageInfo {
+		if m.Level == loglevel.Info {
 			log.Info(m.Text)
 		}
 	}
@@ -249,7 +249,7 @@ func logStartMessages(log *mainlog.Logger, cfg *config.Config, criticals []strin
 
 func (d *daemon) newSupervisor(cfg *config.Config, log *mainlog.Logger, lt *lifetime) (*supervisor.Supervisor, error) {
 	return supervisor.New(supervisor.Options{
-		Config: cfg, LoadOptions: d.loadOpts, Log: levelLogger{log}, Reaper: lt.reaper, Idle: lt.idle, EventSerials: lt.serials,
+		Config: cfg, LoadOptions: d.loadOpts, Log: log, Reaper: lt.reaper, Idle: lt.idle, EventSerials: lt.serials,
 		Environ: d.environ, MainLogPath: log.Path(), MainLogRing: log.Ring(), ReopenMainLog: log.Reopen,
 		ClearMainLog: func() error {
 			err := log.Clear()
@@ -282,7 +282,7 @@ func (d *daemon) openLog(cfg *config.Config) (*mainlog.Logger, error) {
 	sd := cfg.Supervisord
 	opt := mainlog.Options{
 		Path: sd.Logfile, MaxBytes: sd.LogfileMaxbytes, Backups: sd.LogfileBackups,
-		Level: zapLevel(sd.Loglevel), RingSize: 64 << 10,
+		Level: sd.Loglevel, RingSize: 64 << 10,
 	}
 	if sd.Nodaemon && !sd.Silent {
 		opt.Stdout = d.stdout
@@ -292,36 +292,6 @@ func (d *daemon) openLog(cfg *config.Config) (*mainlog.Logger, error) {
 		return nil, fmt.Errorf("opening log file %s: %w", sd.Logfile, err)
 	}
 	return log, nil
-}
-
-// zapLevel maps the original's numeric levels onto the main log's.
-func zapLevel(l config.LogLevel) mainlog.Level {
-	switch {
-	case l >= config.LevelCritical:
-		return mainlog.Crit
-	case l >= config.LevelError:
-		return mainlog.Error
-	case l >= config.LevelWarn:
-		return mainlog.Warn
-	case l >= config.LevelInfo:
-		return mainlog.Info
-	case l >= config.LevelDebug:
-		return mainlog.Debug
-	case l >= config.LevelTrace:
-		return mainlog.Trace
-	}
-	return mainlog.Blather
-}
-
-// levelLogger adapts the main log to the engine's Logger.
-type levelLogger struct{ l *mainlog.Logger }
-
-func (a levelLogger) Log(level process.Level, msg string) {
-	a.l.Log(zapLevel(config.LogLevel(level)), msg)
-}
-
-func (a levelLogger) Enabled(level process.Level) bool {
-	return a.l.Enabled(zapLevel(config.LogLevel(level)))
 }
 
 // dropPrivileges is the original's set_uid_or_exit for [supervisord] user.

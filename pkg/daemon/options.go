@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/gosupervisor/gosupervisor/pkg/config"
+	"github.com/gosupervisor/gosupervisor/pkg/loglevel"
 	"github.com/gosupervisor/gosupervisor/pkg/pyfmt"
 )
 
@@ -161,7 +162,7 @@ func (o *Options) set(name, v string, t *bool) error {
 			ov.Minprocs = &n
 		}
 	case "loglevel":
-		l, err := config.ParseLogLevel(v)
+		l, err := loglevel.Parse(v)
 		if err != nil {
 			return err
 		}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gosupervisor/gosupervisor/pkg/process"
+	"github.com/gosupervisor/gosupervisor/pkg/loglevel"
 )
 
 func TestTypeHierarchy(t *testing.T) {
@@ -98,13 +98,11 @@ func TestCounterWraps(t *testing.T) {
 // recLog records log lines as "LEVL msg".
 type recLog struct{ lines []string }
 
-func (l *recLog) Log(level process.Level, msg string) {
-	name := map[process.Level]string{process.LevelDebug: "DEBG", process.LevelInfo: "INFO",
-		process.LevelWarn: "WARN", process.LevelError: "ERRO"}[level]
-	l.lines = append(l.lines, name+" "+msg)
+func (l *recLog) Log(level loglevel.Level, msg string) {
+	l.lines = append(l.lines, level.String()+" "+msg)
 }
 
-func (l *recLog) Enabled(process.Level) bool { return true }
+func (l *recLog) Enabled(loglevel.Level) bool { return true }
 
 func (l *recLog) has(line string) bool { return slices.Contains(l.lines, line) }
 

@@ -7,13 +7,13 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gosupervisor/gosupervisor/pkg/process"
+	"github.com/gosupervisor/gosupervisor/pkg/loglevel"
 )
 
 // Logger is the daemon's log (the engine's Logger satisfies it).
 type Logger interface {
-	Log(level process.Level, msg string)
-	Enabled(level process.Level) bool
+	Log(level loglevel.Level, msg string)
+	Enabled(level loglevel.Level) bool
 }
 
 // Event is one event as pools buffer it. Serials are taken when the first
@@ -171,7 +171,7 @@ func (p *Pool) accept(ev *Event, head bool) {
 	if len(p.buffer) >= p.size && len(p.buffer) > 0 {
 		old := p.buffer[0]
 		p.buffer = p.buffer[1:]
-		p.log.Log(process.LevelError, fmt.Sprintf("pool %s event buffer overflowed, discarding event %d", p.name, old.serial))
+		p.log.Log(loglevel.Error, fmt.Sprintf("pool %s event buffer overflowed, discarding event %d", p.name, old.serial))
 	}
 	if head {
 		p.buffer = append([]*Event{ev}, p.buffer...)
@@ -316,7 +316,7 @@ func (p *Pool) Feed(l *Listener, data []byte) {
 				l.buf = l.buf[nl+1:]
 				n, ok := resultLength(line)
 				if !ok {
-					p.log.Log(process.LevelWarn, fmt.Sprintf("%s: bad result line: '%s'", l.Name, DecodeOutput(line)))
+					p.log.Log(loglevel.Warn, fmt.Sprintf("%s: bad result line: '%s'", l.Name, DecodeOutput(line)))
 					p.change(l, Unknown)
 					l.buf = nil
 					p.rejected(l)
@@ -351,7 +351,7 @@ func (p *Pool) handleResult(l *Listener, result []byte) {
 		p.change(l, Acknowledged)
 		return
 	}
-	p.log.Log(process.LevelWarn, l.Name+": event was rejected")
+	p.log.Log(loglevel.Warn, l.Name+": event was rejected")
 	p.change(l, Acknowledged)
 	p.rejected(l)
 }
@@ -362,14 +362,14 @@ func (p *Pool) change(l *Listener, to State) {
 	p.debug(func() string { return fmt.Sprintf("%s: %s -> %s", l.Name, from, to) })
 	l.state = to
 	if to == Unknown {
-		p.log.Log(process.LevelWarn, l.Name+": has entered the UNKNOWN state and will no longer receive events, "+
+		p.log.Log(loglevel.Warn, l.Name+": has entered the UNKNOWN state and will no longer receive events, "+
 			"this usually indicates the process violated the eventlistener protocol")
 	}
 }
 
 func (p *Pool) debug(msg func() string) {
-	if p.log.Enabled(process.LevelDebug) {
-		p.log.Log(process.LevelDebug, msg())
+	if p.log.Enabled(loglevel.Debug) {
+		p.log.Log(loglevel.Debug, msg())
 	}
 }
 

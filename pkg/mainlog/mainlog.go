@@ -15,70 +15,51 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/gosupervisor/gosupervisor/pkg/logfile"
+	"github.com/gosupervisor/gosupervisor/pkg/loglevel"
 )
 
-// Level is a zap level; the original's trace and blather sit below Debug.
-type Level = zapcore.Level
-
-// The original's levels (numbers 50, 40, 30, 20, 10, 5, 3 there).
-const (
-	Crit    Level = zapcore.DPanicLevel
-	Error   Level = zapcore.ErrorLevel
-	Warn    Level = zapcore.WarnLevel
-	Info    Level = zapcore.InfoLevel
-	Debug   Level = zapcore.DebugLevel
-	Trace   Level = zapcore.DebugLevel - 1
-	Blather Level = zapcore.DebugLevel - 2
-)
-
-// LevelWord returns the 4-letter word the original prints (CRIT … BLAT).
-func LevelWord(l Level) string {
+// zapLevel is the one conversion from the original's levels to zap's: CRIT
+// is zap's DPanic, trace and blather sit below zap's Debug. A level between
+// two of the original's counts as the lower one.
+func zapLevel(l loglevel.Level) zapcore.Level {
 	switch {
-	case l >= Crit:
-		return "CRIT"
-	case l == Error:
-		return "ERRO"
-	case l == Warn:
-		return "WARN"
-	case l == Info:
-		return "INFO"
-	case l == Debug:
-		return "DEBG"
-	case l == Trace:
-		return "TRAC"
-	default:
-		return "BLAT"
+	case l >= loglevel.Critical:
+		return zapcore.DPanicLevel
+	case l >= loglevel.Error:
+		return zapcore.ErrorLevel
+	case l >= loglevel.Warn:
+		return zapcore.WarnLevel
+	case l >= loglevel.Info:
+		return zapcore.InfoLevel
+	case l >= loglevel.Debug:
+		return zapcore.DebugLevel
+	case l >= loglevel.Trace:
+		return zapcore.DebugLevel - 1
 	}
+	return zapcore.DebugLevel - 2
 }
 
-// ParseLevel maps a config name (critical, error, warn, info, debug, trace,
-// blather) to its level.
-func ParseLevel(name string) (Level, bool) {
-	switch strings.ToLower(name) {
-	case "critical":
-		return Crit, true
-	case "error":
-		return Error, true
-	case "warn":
-		return Warn, true
-	case "info":
-		return Info, true
-	case "debug":
-		return Debug, true
-	case "trace":
-		return Trace, true
-	case "blather":
-		return Blather, true
+// levels is the original's levels, most severe first.
+var levels = loglevel.Levels()
+
+// levelWord is the word the original prints for an entry's zap level
+// (CRIT … BLAT): that of the most severe level at or below it, so zap's
+// Panic and Fatal print CRIT.
+func levelWord(z zapcore.Level) string {
+	for _, l := range levels {
+		if z >= zapLevel(l) {
+			return l.String()
+		}
 	}
-	return 0, false
+	return loglevel.Blather.String()
 }
 
 // Options configures the main log.
 type Options struct {
-	Path     string // log file; "syslog" sends to syslog; "" = no file
-	MaxBytes int64  // logfile_maxbytes (0 = never rotate)
-	Backups  int    // logfile_backups
-	Level    Level
+	Path     string           // log file; "syslog" sends to syslog; "" = no file
+	MaxBytes int64            // logfile_maxbytes (0 = never rotate)
+	Backups  int              // logfile_backups
+	Level    loglevel.Level   // lines below it are dropped; zero = loglevel.Info (the original's default)
 	Stdout   io.Writer        // also write here (nodaemon && !silent); nil = no
 	Clock    func() time.Time // nil = time.Now
 	RingSize int              // > 0: keep the last RingSize bytes in memory (tails of non-file targets)
@@ -87,7 +68,7 @@ type Options struct {
 // Logger is the daemon's log. It is safe for concurrent use.
 type Logger struct {
 	path  string
-	level Level
+	level loglevel.Level
 	clock func() time.Time
 	core  zapcore.Core
 	rot   *logfile.Rotator
@@ -98,19 +79,23 @@ type Logger struct {
 // New opens the main log. A missing directory is an error naming the path.
 func New(opt Options) (*Logger, error) {
 	l := &Logger{path: opt.Path, level: opt.Level, clock: opt.Clock}
+	if l.level == 0 {
+		l.level = loglevel.Info
+	}
 	if l.clock == nil {
 		l.clock = time.Now
 	}
+	threshold := zapLevel(l.level)
 	var cores []zapcore.Core
 	if opt.Stdout != nil {
-		cores = append(cores, zapcore.NewCore(NewEncoder(), zapcore.Lock(zapcore.AddSync(opt.Stdout)), l.level))
+		cores = append(cores, zapcore.NewCore(NewEncoder(), zapcore.Lock(zapcore.AddSync(opt.Stdout)), threshold))
 	}
 	var sinks []zapcore.WriteSyncer
 	switch opt.Path {
 	case "":
 	case "syslog":
 		l.sys = logfile.NewSyslog("")
-		cores = append(cores, zapcore.NewCore(newEncoder(true), zapcore.AddSync(syslogWriter{l.sys}), l.level))
+		cores = append(cores, zapcore.NewCore(newEncoder(true), zapcore.AddSync(syslogWriter{l.sys}), threshold))
 	default:
 		// The rotator's own warnings (a recreated directory) go into this log.
 		rot, err := logfile.OpenRotator(opt.Path, opt.MaxBytes, opt.Backups, l.Warn)
@@ -125,7 +110,7 @@ func New(opt Options) (*Logger, error) {
 		sinks = append(sinks, zapcore.AddSync(l.ring))
 	}
 	if len(sinks) > 0 {
-		cores = append(cores, zapcore.NewCore(NewEncoder(), zapcore.NewMultiWriteSyncer(sinks...), l.level))
+		cores = append(cores, zapcore.NewCore(NewEncoder(), zapcore.NewMultiWriteSyncer(sinks...), threshold))
 	}
 	l.core = zapcore.NewTee(cores...)
 	return l, nil
@@ -136,25 +121,25 @@ func (l *Logger) Core() zapcore.Core { return l.core }
 
 // Enabled reports whether messages at level are written (e.g. whether child
 // output is copied at DEBG).
-func (l *Logger) Enabled(level Level) bool { return level >= l.level }
+func (l *Logger) Enabled(level loglevel.Level) bool { return level >= l.level }
 
 // Log writes msg at level.
-func (l *Logger) Log(level Level, msg string) {
+func (l *Logger) Log(level loglevel.Level, msg string) {
 	if level < l.level {
 		return
 	}
-	if ce := l.core.Check(zapcore.Entry{Level: level, Time: l.clock(), Message: msg}, nil); ce != nil {
+	if ce := l.core.Check(zapcore.Entry{Level: zapLevel(level), Time: l.clock(), Message: msg}, nil); ce != nil {
 		ce.Write()
 	}
 }
 
-func (l *Logger) Crit(msg string)    { l.Log(Crit, msg) }
-func (l *Logger) Error(msg string)   { l.Log(Error, msg) }
-func (l *Logger) Warn(msg string)    { l.Log(Warn, msg) }
-func (l *Logger) Info(msg string)    { l.Log(Info, msg) }
-func (l *Logger) Debug(msg string)   { l.Log(Debug, msg) }
-func (l *Logger) Trace(msg string)   { l.Log(Trace, msg) }
-func (l *Logger) Blather(msg string) { l.Log(Blather, msg) }
+func (l *Logger) Crit(msg string)    { l.Log(loglevel.Critical, msg) }
+func (l *Logger) Error(msg string)   { l.Log(loglevel.Error, msg) }
+func (l *Logger) Warn(msg string)    { l.Log(loglevel.Warn, msg) }
+func (l *Logger) Info(msg string)    { l.Log(loglevel.Info, msg) }
+func (l *Logger) Debug(msg string)   { l.Log(loglevel.Debug, msg) }
+func (l *Logger) Trace(msg string)   { l.Log(loglevel.Trace, msg) }
+func (l *Logger) Blather(msg string) { l.Log(loglevel.Blather, msg) }
 
 // Path returns the configured log file ("syslog" or "" included).
 func (l *Logger) Path() string { return l.path }
@@ -227,7 +212,7 @@ func (e *encoder) EncodeEntry(ent zapcore.Entry, _ []zapcore.Field) (*buffer.Buf
 	buf := e.pool.Get()
 	// The original truncates the milliseconds ('%03d' of a float), as Go's
 	// ",000" layout does.
-	prefix := ent.Time.Local().Format("2006-01-02 15:04:05,000") + " " + LevelWord(ent.Level) + " "
+	prefix := ent.Time.Local().Format("2006-01-02 15:04:05,000") + " " + levelWord(ent.Level) + " "
 	if !e.perLine {
 		buf.AppendString(prefix)
 		buf.AppendString(ent.Message)

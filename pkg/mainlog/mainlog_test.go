@@ -13,6 +13,8 @@ import (
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+
+	"github.com/gosupervisor/gosupervisor/pkg/loglevel"
 )
 
 var fixed = time.Date(2026, 1, 2, 15, 4, 5, 123999999, time.Local)
@@ -34,18 +36,20 @@ func (l *lockedBuf) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l
 
 func TestFormatAndLevels(t *testing.T) {
 	tests := []struct {
-		level Level
+		level loglevel.Level
 		want  string // lines written, each "<level word> <msg>"
 	}{
-		{Info, "CRIT c|ERRO e|WARN w|INFO i"},
-		{Warn, "CRIT c|ERRO e|WARN w"},
-		{Critical(), "CRIT c"},
-		{Debug, "CRIT c|ERRO e|WARN w|INFO i|DEBG d"},
-		{Trace, "CRIT c|ERRO e|WARN w|INFO i|DEBG d|TRAC t"},
-		{Blather, "CRIT c|ERRO e|WARN w|INFO i|DEBG d|TRAC t|BLAT b"},
+		{loglevel.Info, "CRIT c|ERRO e|WARN w|INFO i"},
+		{0, "CRIT c|ERRO e|WARN w|INFO i"}, // the default
+		{loglevel.Warn, "CRIT c|ERRO e|WARN w"},
+		{loglevel.Error, "CRIT c|ERRO e"},
+		{loglevel.Critical, "CRIT c"},
+		{loglevel.Debug, "CRIT c|ERRO e|WARN w|INFO i|DEBG d"},
+		{loglevel.Trace, "CRIT c|ERRO e|WARN w|INFO i|DEBG d|TRAC t"},
+		{loglevel.Blather, "CRIT c|ERRO e|WARN w|INFO i|DEBG d|TRAC t|BLAT b"},
 	}
 	for _, tc := range tests {
-		t.Run(LevelWord(tc.level), func(t *testing.T) {
+		t.Run(tc.level.String(), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "supervisord.log")
 			var out lockedBuf
 			l, err := New(Options{Path: path, Level: tc.level, Stdout: &out, Clock: clock, RingSize: 4096})
@@ -73,30 +77,31 @@ func TestFormatAndLevels(t *testing.T) {
 	}
 }
 
-func Critical() Level { return Crit }
-
-func TestParseLevel(t *testing.T) {
-	for name, want := range map[string]Level{"critical": Crit, "error": Error, "warn": Warn, "info": Info,
-		"debug": Debug, "trace": Trace, "blather": Blather, "INFO": Info} {
-		if got, ok := ParseLevel(name); !ok || got != want {
-			t.Errorf("ParseLevel(%q) = %v %v", name, got, ok)
+// Every level prints its own word, whether logged through Log or a zap
+// logger on the core; zap's levels above DPanic print CRIT.
+func TestLevelWords(t *testing.T) {
+	for _, l := range loglevel.Levels() {
+		if got := levelWord(zapLevel(l)); got != l.String() {
+			t.Errorf("%v prints %q", l, got)
 		}
 	}
-	if _, ok := ParseLevel("verbose"); ok {
-		t.Error("ParseLevel(verbose) ok")
+	for _, z := range []zapcore.Level{zapcore.PanicLevel, zapcore.FatalLevel} {
+		if got := levelWord(z); got != "CRIT" {
+			t.Errorf("zap %v prints %q", z, got)
+		}
 	}
 }
 
 // A *zap.Logger on the core writes the same format (custom levels included).
 func TestZapLogger(t *testing.T) {
 	var out lockedBuf
-	l, err := New(Options{Level: Blather, Stdout: &out})
+	l, err := New(Options{Level: loglevel.Blather, Stdout: &out})
 	if err != nil {
 		t.Fatal(err)
 	}
 	z := zap.New(l.Core())
 	z.Info("hello", zap.String("ignored", "field"))
-	z.Log(Trace, "deep")
+	z.Log(zapLevel(loglevel.Trace), "deep")
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	if len(lines) != 2 || !strings.HasSuffix(lines[0], " INFO hello") || !strings.HasSuffix(lines[1], " TRAC deep") {
 		t.Errorf("lines %q", lines)
@@ -109,7 +114,7 @@ func TestZapLogger(t *testing.T) {
 // SPEC §10 item 35: logfile_maxbytes=1KB, logfile_backups=0 → truncated in place.
 func TestRotationBackupsZero(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "supervisord.log")
-	l, err := New(Options{Path: path, MaxBytes: 1024, Backups: 0, Level: Info, Clock: clock})
+	l, err := New(Options{Path: path, MaxBytes: 1024, Backups: 0, Level: loglevel.Info, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +145,7 @@ func TestReopenAndClear(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "logs")
 	os.Mkdir(dir, 0o755)
 	path := filepath.Join(dir, "supervisord.log")
-	l, err := New(Options{Path: path, Level: Info, Clock: clock})
+	l, err := New(Options{Path: path, Level: loglevel.Info, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +193,7 @@ func TestMissingDirectory(t *testing.T) {
 }
 
 func TestSyslogEncoderOneLinePerLine(t *testing.T) {
-	buf, err := newEncoder(true).EncodeEntry(zapcore.Entry{Level: Info, Time: fixed, Message: "a\nb\n"}, nil)
+	buf, err := newEncoder(true).EncodeEntry(zapcore.Entry{Level: zapLevel(loglevel.Info), Time: fixed, Message: "a\nb\n"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,13 +3,15 @@ package process
 import (
 	"syscall"
 	"time"
+
+	"github.com/gosupervisor/gosupervisor/pkg/loglevel"
 )
 
 // testEnv is the owner side the tests script, one callback per effect.
 type testEnv interface {
 	Spawn(p *Proc) (int, error)
 	Kill(pid int, sig syscall.Signal, group bool) error
-	Log(level Level, msg string)
+	Log(level loglevel.Level, msg string)
 	StateChanged(p *Proc, ev StateEvent)
 }
 

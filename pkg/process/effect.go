@@ -3,6 +3,8 @@ package process
 import (
 	"syscall"
 	"time"
+
+	"github.com/gosupervisor/gosupervisor/pkg/loglevel"
 )
 
 // Effect is one thing the machine asks its owner to do. Every method that
@@ -15,7 +17,7 @@ type Effect interface{ effect() }
 
 // Log is one main-log line with the original's exact text.
 type Log struct {
-	Level Level
+	Level loglevel.Level // the machine uses Critical, Warn, Info and Debug
 	Msg   string
 }
 
@@ -63,7 +65,7 @@ const (
 // out collects the effects of the current step.
 func (p *Proc) emit(e Effect) { p.out = append(p.out, e) }
 
-func (p *Proc) log(level Level, msg string) { p.emit(Log{Level: level, Msg: msg}) }
+func (p *Proc) log(level loglevel.Level, msg string) { p.emit(Log{Level: level, Msg: msg}) }
 
 // flush ends a step: its effects, then the deadline unless the step waits
 // for an answer. The slice is the caller's; the machine keeps no reference.

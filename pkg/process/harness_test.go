@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosupervisor/gosupervisor/pkg/loglevel"
 	"github.com/gosupervisor/gosupervisor/pkg/pyfmt"
 )
 
@@ -60,16 +61,12 @@ func (e *fakeEnv) Kill(pid int, sig syscall.Signal, group bool) error {
 	return nil
 }
 
-var levelNames = map[Level]string{
-	LevelDebug: "DEBG", LevelInfo: "INFO", LevelWarn: "WARN", LevelError: "ERRO", LevelCritical: "CRIT",
-}
-
-func (e *fakeEnv) Log(level Level, msg string) {
+func (e *fakeEnv) Log(level loglevel.Level, msg string) {
 	if strings.HasPrefix(msg, "unknown problem") {
 		msg, _, _ = strings.Cut(msg, "):")
 		msg += "):"
 	}
-	e.trace = append(e.trace, "log "+levelNames[level]+" "+msg)
+	e.trace = append(e.trace, "log "+level.String()+" "+msg)
 }
 
 func (e *fakeEnv) StateChanged(p *Proc, ev StateEvent) {

@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gosupervisor/gosupervisor/pkg/loglevel"
 	"github.com/gosupervisor/gosupervisor/pkg/sig"
 )
 
@@ -136,7 +137,7 @@ func (p *Proc) Start(now time.Time) ([]Effect, error) {
 
 func (p *Proc) spawn(now time.Time, then pending) error {
 	if p.pid != 0 {
-		p.log(LevelWarn, fmt.Sprintf("process '%s' already running", p.name))
+		p.log(loglevel.Warn, fmt.Sprintf("process '%s' already running", p.name))
 		return nil
 	}
 	if err := p.assertIn(Exited, Fatal, Backoff, Stopped); err != nil {
@@ -166,7 +167,7 @@ func (p *Proc) Spawned(pid int, err error) []Effect {
 	}
 	if err != nil {
 		p.spawnerr = err.Error()
-		p.log(LevelInfo, "spawnerr: "+p.spawnerr)
+		p.log(loglevel.Info, "spawnerr: "+p.spawnerr)
 		p.changeState(now, Backoff, true)
 		if then == spawnThenGiveUp {
 			p.giveUpIfExhausted(now)
@@ -175,7 +176,7 @@ func (p *Proc) Spawned(pid int, err error) []Effect {
 	}
 	p.pid = pid
 	p.spawns++
-	p.log(LevelInfo, fmt.Sprintf("spawned: '%s' with pid %d", p.name, pid))
+	p.log(loglevel.Info, fmt.Sprintf("spawned: '%s' with pid %d", p.name, pid))
 	p.delay = now.Add(secs(p.pol.Startsecs))
 	return p.flush()
 }
@@ -211,7 +212,7 @@ func (p *Proc) giveUp(now time.Time) {
 func (p *Proc) giveUpIfExhausted(now time.Time) {
 	if p.state == Backoff && p.backoff > p.pol.Startretries {
 		p.giveUp(now)
-		p.log(LevelInfo, fmt.Sprintf("gave up: %s entered FATAL state, too many start retries too quickly", p.name))
+		p.log(loglevel.Info, fmt.Sprintf("gave up: %s entered FATAL state, too many start retries too quickly", p.name))
 	}
 }
 
@@ -224,7 +225,7 @@ func (p *Proc) StopReport(now time.Time) []Effect {
 	}
 	p.adjustForRollback(now)
 	if now.After(p.laststopreport.Add(2 * time.Second)) {
-		p.log(LevelInfo, fmt.Sprintf("waiting for %s to stop", p.name))
+		p.log(loglevel.Info, fmt.Sprintf("waiting for %s to stop", p.name))
 		p.laststopreport = now
 	}
 	return p.flush()
@@ -232,13 +233,13 @@ func (p *Proc) StopReport(now time.Time) []Effect {
 
 func (p *Proc) kill(now time.Time, s syscall.Signal) error {
 	if p.state == Backoff {
-		p.log(LevelDebug, fmt.Sprintf("Attempted to kill %s, which is in BACKOFF state.", p.name))
+		p.log(loglevel.Debug, fmt.Sprintf("Attempted to kill %s, which is in BACKOFF state.", p.name))
 		p.changeState(now, Stopped, true)
 		return nil
 	}
 	if p.pid == 0 {
 		msg := fmt.Sprintf("attempted to kill %s with sig %s but it wasn't running", p.name, sig.Name(s))
-		p.log(LevelDebug, msg)
+		p.log(loglevel.Debug, msg)
 		return &notRunningError{msg}
 	}
 	// The original asserts this after changing killing/delay; we check
@@ -255,7 +256,7 @@ func (p *Proc) kill(now time.Time, s syscall.Signal) error {
 	if group {
 		asGroup = "process group "
 	}
-	p.log(LevelDebug, fmt.Sprintf("killing %s (pid %d) %swith signal %s", p.name, p.pid, asGroup, sig.Name(s)))
+	p.log(loglevel.Debug, fmt.Sprintf("killing %s (pid %d) %swith signal %s", p.name, p.pid, asGroup, sig.Name(s)))
 	p.killing = true
 	p.delay = now.Add(secs(p.pol.Stopwaitsecs))
 	p.changeState(now, Stopping, true)
@@ -282,7 +283,7 @@ func (p *Proc) Killed(err error) ([]Effect, error) {
 		if then == signalPending {
 			just = "just now"
 		}
-		p.log(LevelDebug, fmt.Sprintf("unable to signal %s (pid %d), it probably %s exited on its own: %s",
+		p.log(loglevel.Debug, fmt.Sprintf("unable to signal %s (pid %d), it probably %s exited on its own: %s",
 			p.name, p.pid, just, pyOSError(err)))
 		return p.flush(), nil
 	}
@@ -293,7 +294,7 @@ func (p *Proc) Killed(err error) ([]Effect, error) {
 	} else {
 		msg = fmt.Sprintf("unknown problem killing %s (%d):%s", p.name, p.pid, err)
 	}
-	p.log(LevelCritical, msg)
+	p.log(loglevel.Critical, msg)
 	p.changeState(p.seen, Unknown, true)
 	if then == killPending {
 		p.killing = false
@@ -308,10 +309,10 @@ func (p *Proc) Killed(err error) ([]Effect, error) {
 func (p *Proc) Signal(s syscall.Signal) ([]Effect, error) {
 	if p.pid == 0 {
 		msg := fmt.Sprintf("attempted to send %s sig %s but it wasn't running", p.name, sig.Name(s))
-		p.log(LevelDebug, msg)
+		p.log(loglevel.Debug, msg)
 		return p.flush(), &notRunningError{msg}
 	}
-	p.log(LevelDebug, fmt.Sprintf("sending %s (pid %d) sig %s", p.name, p.pid, sig.Name(s)))
+	p.log(loglevel.Debug, fmt.Sprintf("sending %s (pid %d) sig %s", p.name, p.pid, sig.Name(s)))
 	if err := p.assertIn(Running, Starting, Stopping); err != nil {
 		return p.flush(), err
 	}
@@ -352,7 +353,7 @@ func (p *Proc) Exited(status syscall.WaitStatus, now time.Time) []Effect {
 	if now.After(p.laststart) {
 		tooQuickly = now.Sub(p.laststart) < secs(p.pol.Startsecs)
 	} else {
-		p.log(LevelWarn, fmt.Sprintf("process '%s' (%d) laststart time is in the future, don't know how "+
+		p.log(loglevel.Warn, fmt.Sprintf("process '%s' (%d) laststart time is in the future, don't know how "+
 			"long process was running so assuming it did not exit too quickly", p.name, p.pid))
 	}
 	switch {
@@ -362,7 +363,7 @@ func (p *Proc) Exited(status syscall.WaitStatus, now time.Time) []Effect {
 		p.exitstatus = 0
 		p.spawnerr = "Exited too quickly (process log may have details)"
 		p.changeState(now, Backoff, true)
-		p.log(LevelWarn, fmt.Sprintf("exited: %s (%s; not expected)", p.name, how))
+		p.log(loglevel.Warn, fmt.Sprintf("exited: %s (%s; not expected)", p.name, how))
 	default:
 		p.exited(now, es, how)
 	}
@@ -377,9 +378,9 @@ func (p *Proc) stopped(now time.Time, es int, how string) {
 	p.delay = time.Time{}
 	p.exitstatus = es
 	p.changeState(now, Stopped, true)
-	level := LevelWarn
+	level := loglevel.Warn
 	if p.pol.expected(es) {
-		level = LevelInfo
+		level = loglevel.Info
 	}
 	p.log(level, fmt.Sprintf("stopped: %s (%s)", p.name, how))
 }
@@ -397,12 +398,12 @@ func (p *Proc) exited(now time.Time, es int, how string) {
 	}
 	if p.pol.expected(es) {
 		p.changeState(now, Exited, true)
-		p.log(LevelInfo, fmt.Sprintf("exited: %s (%s; expected)", p.name, how))
+		p.log(loglevel.Info, fmt.Sprintf("exited: %s (%s; expected)", p.name, how))
 		return
 	}
 	p.spawnerr = fmt.Sprintf("Bad exit code %d", es)
 	p.changeState(now, Exited, false)
-	p.log(LevelWarn, fmt.Sprintf("exited: %s (%s; not expected)", p.name, how))
+	p.log(loglevel.Warn, fmt.Sprintf("exited: %s (%s; not expected)", p.name, how))
 }
 
 // Transition is the original's transition(), run after every event and
@@ -432,14 +433,14 @@ func (p *Proc) Transition(now time.Time, supervisorRunning bool) []Effect {
 			p.delay = time.Time{}
 			p.backoff = 0
 			p.changeState(now, Running, true)
-			p.log(LevelInfo, fmt.Sprintf("success: %s entered RUNNING state, process has stayed up for "+
+			p.log(loglevel.Info, fmt.Sprintf("success: %s entered RUNNING state, process has stayed up for "+
 				"> than %d seconds (startsecs)", p.name, p.pol.Startsecs))
 		}
 	case Backoff:
 		p.giveUpIfExhausted(now)
 	case Stopping:
 		if !p.killDue().After(now) {
-			p.log(LevelWarn, fmt.Sprintf("killing '%s' (%d) with SIGKILL", p.name, p.pid))
+			p.log(loglevel.Warn, fmt.Sprintf("killing '%s' (%d) with SIGKILL", p.name, p.pid))
 			p.lastSigkill = now
 			_ = p.kill(now, syscall.SIGKILL)
 		}

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/gosupervisor/gosupervisor/pkg/loglevel"
 )
 
 func TestStateNamesAndClasses(t *testing.T) {
@@ -308,7 +310,7 @@ func (s *sim) Kill(pid int, sig syscall.Signal, group bool) error {
 	return nil
 }
 
-func (s *sim) Log(level Level, msg string) {
+func (s *sim) Log(level loglevel.Level, msg string) {
 	s.logs = append(s.logs, s.since().String()+" "+msg)
 }
 
@@ -496,7 +498,7 @@ type nopEnv struct{ pid int }
 
 func (e *nopEnv) Spawn(*Proc) (int, error)             { e.pid++; return e.pid, nil }
 func (e *nopEnv) Kill(int, syscall.Signal, bool) error { return nil }
-func (e *nopEnv) Log(Level, string)                    {}
+func (e *nopEnv) Log(loglevel.Level, string)           {}
 func (e *nopEnv) StateChanged(*Proc, StateEvent)       {}
 
 // A run shorter than RestartThrottle is autorestarted one throttle after

@@ -83,19 +83,6 @@ func (s State) IsStopped() bool {
 // RUNNING, STOPPING).
 func (s State) IsSignallable() bool { return s == Starting || s == Running || s == Stopping }
 
-// Level is a log level with the original's numeric values (loggers.py
-// LevelsByName), so the owner can map it onto the main log directly.
-type Level int
-
-// Log levels used by the machine (the original's CRIT, WARN, INFO, DEBG).
-const (
-	LevelDebug    Level = 10
-	LevelInfo     Level = 20
-	LevelWarn     Level = 30
-	LevelError    Level = 40
-	LevelCritical Level = 50
-)
-
 // Autorestart is the program's autorestart policy.
 type Autorestart int
 

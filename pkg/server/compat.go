@@ -14,7 +14,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/gosupervisor/gosupervisor/pkg/fault"
-	"github.com/gosupervisor/gosupervisor/pkg/mainlog"
+	"github.com/gosupervisor/gosupervisor/pkg/loglevel"
 )
 
 // The original's web UI views (web.py) that scripts and bookmarks rely on:
@@ -52,7 +52,7 @@ func (rt *routes) serveAction(w http.ResponseWriter, r *http.Request) {
 		if r.Context().Err() != nil {
 			return // the client left while the action waited
 		}
-		rt.log.Log(mainlog.Error, "Web interface error:"+err.Error())
+		rt.log.Log(loglevel.Error, "Web interface error:"+err.Error())
 		Error(w, http.StatusInternalServerError)
 		return
 	}

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/gosupervisor/gosupervisor/pkg/config"
+	"github.com/gosupervisor/gosupervisor/pkg/loglevel"
 	"github.com/gosupervisor/gosupervisor/pkg/mainlog"
-	"github.com/gosupervisor/gosupervisor/pkg/process"
 	"github.com/gosupervisor/gosupervisor/pkg/spawn"
 	"github.com/gosupervisor/gosupervisor/pkg/supervisor"
 )
@@ -51,7 +51,7 @@ func newEngine(t *testing.T, conf string) *engine {
 	if err != nil {
 		t.Fatalf("config.Load: %v", err)
 	}
-	log, err := mainlog.New(mainlog.Options{Path: logPath, Level: mainlog.Blather, RingSize: 64 << 10})
+	log, err := mainlog.New(mainlog.Options{Path: logPath, Level: loglevel.Blather, RingSize: 64 << 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func newEngine(t *testing.T, conf string) *engine {
 		t.Fatal(err)
 	}
 	sup, err := supervisor.New(supervisor.Options{
-		Config: cfg, Log: engineLog{log}, Reaper: reaper,
+		Config: cfg, Log: log, Reaper: reaper,
 		MainLogPath: logPath, MainLogRing: log.Ring(), Version: "test",
 		ReopenMainLog: log.Reopen, ClearMainLog: log.Clear,
 	})
@@ -80,29 +80,6 @@ func newEngine(t *testing.T, conf string) *engine {
 	})
 	return &engine{dir: dir, cfg: cfg, sup: sup, log: log, logPath: logPath}
 }
-
-// engineLog adapts the main log to the engine's logger.
-type engineLog struct{ l *mainlog.Logger }
-
-func (a engineLog) Log(level process.Level, msg string) {
-	lv := mainlog.Blather
-	switch n := int(level); {
-	case n >= 50:
-		lv = mainlog.Crit
-	case n >= 40:
-		lv = mainlog.Error
-	case n >= 30:
-		lv = mainlog.Warn
-	case n >= 20:
-		lv = mainlog.Info
-	case n >= 10:
-		lv = mainlog.Debug
-	case n >= 5:
-		lv = mainlog.Trace
-	}
-	a.l.Log(lv, msg)
-}
-func (a engineLog) Enabled(process.Level) bool { return true }
 
 // handler mounts the engine's handler for one server config.
 func (e *engine) handler(sc config.HTTPServer) http.Handler {

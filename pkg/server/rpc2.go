@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/gosupervisor/gosupervisor/pkg/fault"
-	"github.com/gosupervisor/gosupervisor/pkg/mainlog"
+	"github.com/gosupervisor/gosupervisor/pkg/loglevel"
 	"github.com/gosupervisor/gosupervisor/pkg/pyfmt"
 	"github.com/gosupervisor/gosupervisor/pkg/xmlrpc"
 )
@@ -53,24 +53,24 @@ func (rt *routes) serveRPC(w http.ResponseWriter, r *http.Request) {
 		case errors.Is(err, xmlrpc.ErrTooLarge):
 			Error(w, http.StatusRequestEntityTooLarge)
 		case errors.Is(err, xmlrpc.ErrNoMethod):
-			rt.log.Log(mainlog.Error, "XML-RPC request data "+loggedBody(data)+" is invalid: no method name")
+			rt.log.Log(loglevel.Error, "XML-RPC request data "+loggedBody(data)+" is invalid: no method name")
 			Error(w, http.StatusBadRequest)
 		default:
 			// Malformed XML, too deep, or not UTF-8. For the last the
 			// original's medusa collector fails before the handler and
 			// closes the connection without any answer; 400 says why.
-			rt.log.Log(mainlog.Error, "XML-RPC request data "+loggedBody(data)+" is invalid: unmarshallable")
+			rt.log.Log(loglevel.Error, "XML-RPC request data "+loggedBody(data)+" is invalid: unmarshallable")
 			Error(w, http.StatusBadRequest)
 		}
 		return
 	}
-	rt.log.Log(mainlog.Trace, "XML-RPC method called: "+method+"()")
+	rt.log.Log(loglevel.Trace, "XML-RPC method called: "+method+"()")
 	cacheable := method == "supervisor.getAllProcessInfo" && len(params) == 0
 	var key snapshotKey
 	if cacheable {
 		key = snapshotKey{sec: time.Now().Unix(), gen: rt.sup.Generation()}
 		if body := rt.snapshots.get(key); body != nil {
-			rt.log.Log(mainlog.Trace, "XML-RPC method "+method+"() returned successfully")
+			rt.log.Log(loglevel.Trace, "XML-RPC method "+method+"() returned successfully")
 			writeXML(w, body)
 			return
 		}
@@ -80,15 +80,15 @@ func (rt *routes) serveRPC(w http.ResponseWriter, r *http.Request) {
 	var f *fault.Error
 	switch {
 	case err == nil && cacheable:
-		rt.log.Log(mainlog.Trace, "XML-RPC method "+method+"() returned successfully")
+		rt.log.Log(loglevel.Trace, "XML-RPC method "+method+"() returned successfully")
 		if body, err = xmlrpc.AppendResponse(nil, value); err == nil {
 			rt.snapshots.put(key, snapshotKey{sec: time.Now().Unix(), gen: rt.sup.Generation()}, body)
 		}
 	case err == nil:
-		rt.log.Log(mainlog.Trace, "XML-RPC method "+method+"() returned successfully")
+		rt.log.Log(loglevel.Trace, "XML-RPC method "+method+"() returned successfully")
 		body, err = xmlrpc.AppendResponse(nil, value)
 	case errors.As(err, &f):
-		rt.log.Log(mainlog.Trace, fmt.Sprintf("XML-RPC method %s() returned fault: [%d] %s", method, int(f.Code), f.Error()))
+		rt.log.Log(loglevel.Trace, fmt.Sprintf("XML-RPC method %s() returned fault: [%d] %s", method, int(f.Code), f.Error()))
 		body, err = xmlrpc.AppendFault(nil, int(f.Code), f.Error())
 	case r.Context().Err() != nil:
 		return // the client left while the call waited; nobody to answer
@@ -96,7 +96,7 @@ func (rt *routes) serveRPC(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		// An unexpected exception in the original (e.g. a log slice that
 		// is not UTF-8): HTTP 500.
-		rt.log.Log(mainlog.Crit, "Handling XML-RPC request with data "+loggedBody(data)+" raised an unexpected exception: "+err.Error())
+		rt.log.Log(loglevel.Critical, "Handling XML-RPC request with data "+loggedBody(data)+" raised an unexpected exception: "+err.Error())
 		Error(w, http.StatusInternalServerError)
 		return
 	}

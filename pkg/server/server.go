@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gosupervisor/gosupervisor/pkg/config"
+	"github.com/gosupervisor/gosupervisor/pkg/loglevel"
 	"github.com/gosupervisor/gosupervisor/pkg/mainlog"
 	"github.com/gosupervisor/gosupervisor/pkg/pyfmt"
 	"github.com/gosupervisor/gosupervisor/pkg/rpc"
@@ -25,7 +26,7 @@ import (
 
 // Logger is the daemon's own log as the server uses it (*mainlog.Logger).
 type Logger interface {
-	Log(level mainlog.Level, msg string)
+	Log(level loglevel.Level, msg string)
 }
 
 // Options tune the servers. The zero value is usable.

@@ -13,6 +13,7 @@ import (
 	"github.com/gosupervisor/gosupervisor/pkg/config"
 	"github.com/gosupervisor/gosupervisor/pkg/fault"
 	"github.com/gosupervisor/gosupervisor/pkg/logfile"
+	"github.com/gosupervisor/gosupervisor/pkg/loglevel"
 	"github.com/gosupervisor/gosupervisor/pkg/process"
 	"github.com/gosupervisor/gosupervisor/pkg/rpc"
 	"github.com/gosupervisor/gosupervisor/pkg/spawn"
@@ -56,9 +57,6 @@ func (s *Supervisor) RPCEnabled() bool {
 	return false
 }
 
-// Config is the active configuration (read-only).
-func (s *Supervisor) Config() *config.Config { return s.cfg }
-
 func (s *Supervisor) ClearMainLog() error {
 	if s.opts.MainLogPath == "" || s.opts.ClearMainLog == nil {
 		return fault.New(fault.NoFile, "")
@@ -75,11 +73,11 @@ func (s *Supervisor) ClearMainLog() error {
 // ReopenLogs is SIGUSR2: reopen the main log and every child log.
 func (s *Supervisor) ReopenLogs() {
 	s.call(func() {
-		s.log.Log(process.LevelInfo, "received SIGUSR2 indicating log reopen request")
-		s.log.Log(process.LevelInfo, "supervisord logreopen")
+		s.log.Log(loglevel.Info, "received SIGUSR2 indicating log reopen request")
+		s.log.Log(loglevel.Info, "supervisord logreopen")
 		if s.opts.ReopenMainLog != nil {
 			if err := s.opts.ReopenMainLog(); err != nil {
-				s.log.Log(process.LevelError, fmt.Sprintf("reopening main log: %v", err))
+				s.log.Log(loglevel.Error, fmt.Sprintf("reopening main log: %v", err))
 			}
 		}
 		for _, g := range s.order {
@@ -87,7 +85,7 @@ func (s *Supervisor) ReopenLogs() {
 				for _, o := range []*output{p.stdout, p.stderr} {
 					if rot := o.current(); rot != nil {
 						if err := rot.Reopen(); err != nil {
-							s.log.Log(process.LevelWarn, fmt.Sprintf("reopening %s log of '%s': %v", o.stream, p.cfg.Name, err))
+							s.log.Log(loglevel.Warn, fmt.Sprintf("reopening %s log of '%s': %v", o.stream, p.cfg.Name, err))
 						}
 					}
 				}
@@ -112,10 +110,10 @@ func (s *Supervisor) Restart() { s.call(s.restart) }
 func (s *Supervisor) HUP() {
 	s.call(func() {
 		if s.mood == MoodShutdown {
-			s.log.Log(process.LevelWarn, "ignored SIGHUP indicating restart request (shutdown in progress)")
+			s.log.Log(loglevel.Warn, "ignored SIGHUP indicating restart request (shutdown in progress)")
 			return
 		}
-		s.log.Log(process.LevelWarn, "received SIGHUP indicating restart request")
+		s.log.Log(loglevel.Warn, "received SIGHUP indicating restart request")
 		s.restart() // a no-op while a restart is already under way
 	})
 }
@@ -126,7 +124,7 @@ func (s *Supervisor) restart() {
 	}
 	cfg, err := s.reload()
 	if err != nil {
-		s.log.Log(process.LevelError, fmt.Sprintf("not restarting, the new config has errors: %v", err))
+		s.log.Log(loglevel.Error, fmt.Sprintf("not restarting, the new config has errors: %v", err))
 		return
 	}
 	s.next = cfg
@@ -138,7 +136,7 @@ func (s *Supervisor) restart() {
 // under way ends in a shutdown.
 func (s *Supervisor) Terminate(signame string) {
 	s.call(func() {
-		s.log.Log(process.LevelWarn, fmt.Sprintf("received %s indicating exit request", signame))
+		s.log.Log(loglevel.Warn, fmt.Sprintf("received %s indicating exit request", signame))
 		if s.stopping != nil {
 			s.setMood(MoodShutdown)
 			s.next = nil

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/gosupervisor/gosupervisor/pkg/config"
-	"github.com/gosupervisor/gosupervisor/pkg/process"
+	"github.com/gosupervisor/gosupervisor/pkg/loglevel"
 	"github.com/gosupervisor/gosupervisor/pkg/spawn"
 )
 
@@ -110,13 +110,13 @@ type timedLog struct {
 	lines []string
 }
 
-func (l *timedLog) Log(_ process.Level, msg string) {
+func (l *timedLog) Log(_ loglevel.Level, msg string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.lines = append(l.lines, fmt.Sprintf("%v %s", time.Since(l.start), msg))
 }
 
-func (l *timedLog) Enabled(process.Level) bool { return true }
+func (l *timedLog) Enabled(loglevel.Level) bool { return true }
 
 func (l *timedLog) matching(substr string) []string {
 	l.mu.Lock()

@@ -31,9 +31,6 @@ type Event struct {
 	Pid     int
 }
 
-// levelBlather is the original's most verbose level (BLAT).
-const levelBlather process.Level = 3
-
 // bus fans events out to subscribers without ever blocking the loop: a
 // subscriber that falls behind by more than its buffer is dropped (its
 // channel closed) and must resubscribe and resynchronise.
@@ -100,9 +97,9 @@ func (s *Supervisor) Subscribe(size int) (<-chan Event, func()) {
 	return s.events.subscribe(size)
 }
 
-// AddHook registers fn to be called on the loop goroutine for every event,
+// addHook registers fn to be called on the loop goroutine for every event,
 // in emission order; fn must not block. Call before Run.
-func (s *Supervisor) AddHook(fn func(Event)) {
+func (s *Supervisor) addHook(fn func(Event)) {
 	s.events.hooks = append(s.events.hooks, fn)
 }
 

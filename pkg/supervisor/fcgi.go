@@ -6,7 +6,7 @@ import (
 	"os"
 
 	"github.com/gosupervisor/gosupervisor/pkg/config"
-	"github.com/gosupervisor/gosupervisor/pkg/process"
+	"github.com/gosupervisor/gosupervisor/pkg/loglevel"
 )
 
 // fcgiSocket is the listening socket of an [fcgi-program:x] group, shared by
@@ -73,13 +73,13 @@ func (fs *fcgiSocket) close() {
 // that a bad socket is reported early (the original fails at start-up).
 func (s *Supervisor) fcgiCheck(g *group) {
 	fs := &fcgiSocket{cfg: g.cfg.Socket}
-	s.log.Log(process.LevelInfo, "Creating socket "+fs.cfg.URL)
+	s.log.Log(loglevel.Info, "Creating socket "+fs.cfg.URL)
 	if err := fs.open(); err != nil {
-		s.log.Log(process.LevelError, fmt.Sprintf("Could not create FastCGI socket %s: %v", fs.cfg.URL, err))
+		s.log.Log(loglevel.Error, fmt.Sprintf("Could not create FastCGI socket %s: %v", fs.cfg.URL, err))
 		return
 	}
 	fs.close()
-	s.log.Log(process.LevelInfo, "Closing socket "+fs.cfg.URL)
+	s.log.Log(loglevel.Info, "Closing socket "+fs.cfg.URL)
 	g.fcgi = fs
 }
 
@@ -90,7 +90,7 @@ func (s *Supervisor) fcgiAcquire(g *group) (*os.File, error) {
 	}
 	fs := g.fcgi
 	if fs.refs == 0 {
-		s.log.Log(process.LevelInfo, "Creating socket "+fs.cfg.URL)
+		s.log.Log(loglevel.Info, "Creating socket "+fs.cfg.URL)
 		if err := fs.open(); err != nil {
 			return nil, fmt.Errorf("could not create FastCGI socket %s: %w", fs.cfg.URL, err)
 		}
@@ -108,6 +108,6 @@ func (s *Supervisor) fcgiRelease(g *group) {
 	fs.refs--
 	if fs.refs == 0 {
 		fs.close()
-		s.log.Log(process.LevelInfo, "Closing socket "+fs.cfg.URL)
+		s.log.Log(loglevel.Info, "Closing socket "+fs.cfg.URL)
 	}
 }

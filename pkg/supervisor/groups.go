@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gosupervisor/gosupervisor/pkg/config"
+	"github.com/gosupervisor/gosupervisor/pkg/loglevel"
 	"github.com/gosupervisor/gosupervisor/pkg/process"
 	"github.com/gosupervisor/gosupervisor/pkg/spawn"
 )
@@ -64,7 +65,7 @@ func (s *Supervisor) reaped(ex spawn.Exit) {
 	p, ok := s.byPid[ex.Pid]
 	if !ok {
 		_, msg := process.DecodeWaitStatus(ex.Status)
-		s.log.Log(process.LevelInfo, fmt.Sprintf("reaped unknown pid %d (%s)", ex.Pid, msg))
+		s.log.Log(loglevel.Info, fmt.Sprintf("reaped unknown pid %d (%s)", ex.Pid, msg))
 		return
 	}
 	delete(s.byPid, ex.Pid)
@@ -143,10 +144,10 @@ func (s *Supervisor) shutdownReport() {
 	for i, p := range unstopped {
 		names[i] = p.cfg.Name
 	}
-	s.log.Log(process.LevelInfo, fmt.Sprintf("waiting for %s to die", strings.Join(names, ", ")))
-	if s.log.Enabled(levelBlather) {
+	s.log.Log(loglevel.Info, fmt.Sprintf("waiting for %s to die", strings.Join(names, ", ")))
+	if s.log.Enabled(loglevel.Blather) {
 		for _, p := range unstopped {
-			s.log.Log(levelBlather, fmt.Sprintf("%s state: %s", p.cfg.Name, p.m.State()))
+			s.log.Log(loglevel.Blather, fmt.Sprintf("%s state: %s", p.cfg.Name, p.m.State()))
 		}
 	}
 }

@@ -47,7 +47,7 @@ func (s *Supervisor) initListeners() {
 	if s.listeners.global == nil {
 		s.listeners.global = &events.Counter{}
 	}
-	s.AddHook(s.listenerHook)
+	s.addHook(s.listenerHook)
 }
 
 // listenerHook sees every event on the loop, in emission order.

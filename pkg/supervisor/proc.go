@@ -14,6 +14,7 @@ import (
 
 	"github.com/gosupervisor/gosupervisor/pkg/config"
 	"github.com/gosupervisor/gosupervisor/pkg/logfile"
+	"github.com/gosupervisor/gosupervisor/pkg/loglevel"
 	"github.com/gosupervisor/gosupervisor/pkg/process"
 	"github.com/gosupervisor/gosupervisor/pkg/pyfmt"
 	"github.com/gosupervisor/gosupervisor/pkg/shlex"
@@ -155,7 +156,7 @@ func (s *Supervisor) newOutput(pc *config.Process, stream string, lc config.LogC
 	if lc.Auto {
 		path, err := s.autoLogPath(pc.Name, stream)
 		if err != nil {
-			s.log.Log(process.LevelError, fmt.Sprintf("could not create AUTO %s log for '%s': %v", stream, pc.Name, err))
+			s.log.Log(loglevel.Error, fmt.Sprintf("could not create AUTO %s log for '%s': %v", stream, pc.Name, err))
 		} else {
 			o.path = path
 		}
@@ -258,7 +259,7 @@ func (p *proc) fork(stdin *os.File) *forked {
 		f.err = err
 		return f
 	}
-	warn := func(msg string) { s.log.Log(process.LevelWarn, msg) }
+	warn := func(msg string) { s.log.Log(loglevel.Warn, msg) }
 	if f.stdoutRot, err = p.stdout.rotator(warn); err == nil && !p.cfg.RedirectStderr {
 		f.stderrRot, err = p.stderr.rotator(warn)
 	}
@@ -443,15 +444,15 @@ func (p *proc) pump(o *output, rot *logfile.Rotator, r *os.File) {
 		Ring:            o.ring,
 		StripANSI:       s.cfg.Supervisord.StripAnsi,
 		CaptureMaxBytes: o.capture,
-		Warn:            func(msg string) { s.log.Log(process.LevelWarn, msg) },
+		Warn:            func(msg string) { s.log.Log(loglevel.Warn, msg) },
 		Buffers:         s.bufs,
 		Idle:            s.opts.Idle,
 	}
 	if o.syslog {
 		opt.Syslog = logfile.NewSyslog(p.cfg.Name)
 	}
-	if s.log.Enabled(process.LevelDebug) {
-		opt.Debug = func(msg string) { s.log.Log(process.LevelDebug, msg) }
+	if s.log.Enabled(loglevel.Debug) {
+		opt.Debug = func(msg string) { s.log.Log(loglevel.Debug, msg) }
 	}
 	if o.events {
 		opt.OnLog = func(data []byte) { s.emitLog(p, o.stream, data) }
@@ -471,7 +472,7 @@ func (p *proc) pump(o *output, rot *logfile.Rotator, r *os.File) {
 			opt.Syslog.Close()
 		}
 		if err != nil {
-			s.log.Log(process.LevelWarn, err.Error())
+			s.log.Log(loglevel.Warn, err.Error())
 		}
 	})
 }

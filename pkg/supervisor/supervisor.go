@@ -19,7 +19,7 @@ import (
 	"github.com/gosupervisor/gosupervisor/pkg/config"
 	"github.com/gosupervisor/gosupervisor/pkg/events"
 	"github.com/gosupervisor/gosupervisor/pkg/logfile"
-	"github.com/gosupervisor/gosupervisor/pkg/process"
+	"github.com/gosupervisor/gosupervisor/pkg/loglevel"
 	"github.com/gosupervisor/gosupervisor/pkg/spawn"
 )
 
@@ -50,8 +50,8 @@ func (m Mood) String() string {
 // Logger is the daemon's own log as the engine uses it (pkg/mainlog
 // implements it). Messages are the original's exact texts.
 type Logger interface {
-	Log(level process.Level, msg string)
-	Enabled(level process.Level) bool
+	Log(level loglevel.Level, msg string)
+	Enabled(level loglevel.Level) bool
 }
 
 // Options configure a Supervisor.

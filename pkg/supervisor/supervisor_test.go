@@ -21,6 +21,7 @@ import (
 	"github.com/gosupervisor/gosupervisor/pkg/config"
 	"github.com/gosupervisor/gosupervisor/pkg/fault"
 	"github.com/gosupervisor/gosupervisor/pkg/idlepoll"
+	"github.com/gosupervisor/gosupervisor/pkg/loglevel"
 	"github.com/gosupervisor/gosupervisor/pkg/process"
 	"github.com/gosupervisor/gosupervisor/pkg/rpc"
 	"github.com/gosupervisor/gosupervisor/pkg/spawn"
@@ -38,13 +39,13 @@ type memLog struct {
 	lines []string
 }
 
-func (l *memLog) Log(level process.Level, msg string) {
+func (l *memLog) Log(level loglevel.Level, msg string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.lines = append(l.lines, msg)
 }
 
-func (l *memLog) Enabled(process.Level) bool { return true }
+func (l *memLog) Enabled(loglevel.Level) bool { return true }
 
 func (l *memLog) count(prefix string) int {
 	l.mu.Lock()

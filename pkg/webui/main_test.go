@@ -18,7 +18,7 @@ import (
 
 	"github.com/gosupervisor/gosupervisor/pkg/config"
 	"github.com/gosupervisor/gosupervisor/pkg/logfile"
-	"github.com/gosupervisor/gosupervisor/pkg/process"
+	"github.com/gosupervisor/gosupervisor/pkg/loglevel"
 	"github.com/gosupervisor/gosupervisor/pkg/rpc"
 	"github.com/gosupervisor/gosupervisor/pkg/spawn"
 	"github.com/gosupervisor/gosupervisor/pkg/supervisor"
@@ -33,8 +33,8 @@ func TestMain(m *testing.M) {
 
 type nopLog struct{}
 
-func (nopLog) Log(process.Level, string)  {}
-func (nopLog) Enabled(process.Level) bool { return false }
+func (nopLog) Log(loglevel.Level, string)  {}
+func (nopLog) Enabled(loglevel.Level) bool { return false }
 
 // sharedReaper: only one wait4 caller per process.
 var sharedReaper = sync.OnceValues(func() (*spawn.Reaper, error) {

@@ -24,8 +24,7 @@ import (
 
 	"github.com/gosupervisor/gosupervisor/pkg/config"
 	"github.com/gosupervisor/gosupervisor/pkg/logfile"
-	"github.com/gosupervisor/gosupervisor/pkg/mainlog"
-	"github.com/gosupervisor/gosupervisor/pkg/process"
+	"github.com/gosupervisor/gosupervisor/pkg/loglevel"
 	"github.com/gosupervisor/gosupervisor/pkg/rpc"
 	"github.com/gosupervisor/gosupervisor/pkg/server"
 	"github.com/gosupervisor/gosupervisor/pkg/spawn"
@@ -279,7 +278,7 @@ func standIn(path string) error {
 	}
 	// The real HTTP layer (auth, /RPC2, legacy links) with the console
 	// plugged in as cmd/supervisord is meant to do it.
-	h := server.Handler(sup, serverLog{ring}, *cfg.InetHTTP, server.Options{
+	h := server.Handler(sup, ringLog{ring}, *cfg.InetHTTP, server.Options{
 		UI: func(d *rpc.Server) http.Handler { return webui.New(sup, d, webui.Options{}) },
 	})
 	l, err := net.Listen("tcp", fmt.Sprintf("%s:%d", cfg.InetHTTP.Host, cfg.InetHTTP.Port))
@@ -299,16 +298,11 @@ func standIn(path string) error {
 	return runErr
 }
 
-// ringLog writes the engine's log lines to the main log ring in the
-// original's line format (close enough for a stand-in).
+// ringLog writes the engine's and the server's log lines to the main log
+// ring in the original's line format (close enough for a stand-in).
 type ringLog struct{ ring *logfile.Ring }
 
-func (l ringLog) Log(level process.Level, msg string) {
+func (l ringLog) Log(level loglevel.Level, msg string) {
 	fmt.Fprintf(l.ring, "%s INFO %s\n", time.Now().Format("2006-01-02 15:04:05,000"), msg)
 }
-func (ringLog) Enabled(process.Level) bool { return true }
-
-// serverLog is ringLog for pkg/server's level type.
-type serverLog struct{ ring *logfile.Ring }
-
-func (l serverLog) Log(_ mainlog.Level, msg string) { ringLog(l).Log(process.LevelInfo, msg) }
+func (ringLog) Enabled(loglevel.Level) bool { return true }
