@@ -313,11 +313,7 @@ func TestCompareNoServer(t *testing.T) {
 				py.code, py.stdout, py.stderr, ours.code, ours.stdout, ours.stderr)
 		}
 	}
-	// -h prints a usage text and exits 0 (the wording is ours).
-	h := runCtl(t, false, "", "-h")
-	if h.code != 0 || !strings.Contains(h.stdout, "Usage: /usr/bin/supervisorctl [options] [action [arguments]]") {
-		t.Errorf("-h: exit %d, stdout %q", h.code, h.stdout)
-	}
+	// -h and the help texts: TestCompareUsage, TestCompareHelpTexts.
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

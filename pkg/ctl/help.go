@@ -97,123 +97,131 @@ func helpLines(c *Controller, lines ...string) {
 	}
 }
 
+// The help texts below are the original's, byte for byte (tabs, trailing
+// spaces and odd wording included): scripts and the upstream tests match
+// them, and commands print them after a usage error. Our additions to a
+// command (status --json, update --dry-run) are described in the README,
+// not here, so that "help <command>" stays the original's.
+
 func helpHelp(c *Controller) {
-	helpLines(c, "help\t\tList the available actions", "help <action>\tShow help for <action>")
+	helpLines(c, "help\t\tPrint a list of available actions", "help <action>\tPrint help for <action>")
 }
 
-func helpEOF(c *Controller) { c.output("To leave the shell, type ^D or quit") }
+// helpEOF is the original Controller's help_EOF. "help EOF" never reaches
+// it (the original looks topics up on its plugin, which has no help_EOF,
+// and says "*** No help on EOF"); kept for the command table's shape.
+func helpEOF(c *Controller) { c.output("To quit, type ^D or use the quit command") }
 
-func helpQuit(c *Controller) { c.output("quit\tLeave the supervisor shell.") }
+func helpQuit(c *Controller) { c.output("quit\tExit the supervisor shell.") }
 
-func helpExit(c *Controller) { c.output("exit\tLeave the supervisor shell.") }
+func helpExit(c *Controller) { c.output("exit\tExit the supervisor shell.") }
 
 func helpTail(c *Controller) {
 	c.output("tail [-f] <name> [stdout|stderr] (default stdout)\n" +
 		"Ex:\n" +
-		"tail -f <name>\t\tFollow the named process's stdout\n" +
-		"\t\t\tuntil Ctrl-C.\n" +
-		"tail -100 <name>\tlast 100 *bytes* of the process's stdout\n" +
-		"tail <name> stderr\tlast 1600 *bytes* of the process's stderr")
+		"tail -f <name>\t\tContinuous tail of named process stdout\n" +
+		"\t\t\tCtrl-C to exit.\n" +
+		"tail -100 <name>\tlast 100 *bytes* of process stdout\n" +
+		"tail <name> stderr\tlast 1600 *bytes* of process stderr")
 }
 
 func helpMaintail(c *Controller) {
-	c.output("maintail -f \tFollow supervisord's main log file (Ctrl-C to stop)\n" +
-		"maintail -100\tlast 100 *bytes* of supervisord's main log file\n" +
-		"maintail\tlast 1600 *bytes* of supervisord's main log file\n")
+	c.output("maintail -f \tContinuous tail of supervisor main log file" +
+		" (Ctrl-C to exit)\n" +
+		"maintail -100\tlast 100 *bytes* of supervisord main log file\n" +
+		"maintail\tlast 1600 *bytes* of supervisor main log file\n")
 }
 
 func helpStatus(c *Controller) {
 	helpLines(c,
-		"status <name>\t\tShow the status of one process",
-		"status <gname>:*\tShow the status of every process in a group",
-		"status <name> <name>\tShow the status of several processes",
-		"status\t\t\tShow the status of every process",
-		"status --json [...]\tThe same, as a JSON array of process info structs")
+		"status <name>\t\tGet status for a single process",
+		"status <gname>:*\tGet status for all processes in a group",
+		"status <name> <name>\tGet status for multiple named processes",
+		"status\t\t\tGet all process status info")
 }
 
 func helpPid(c *Controller) {
 	helpLines(c,
-		"pid\t\t\tShow supervisord's PID.",
-		"pid <name>\t\tShow the PID of one child process.",
-		"pid all\t\t\tShow the PID of every child process, one per line.")
+		"pid\t\t\tGet the PID of supervisord.",
+		"pid <name>\t\tGet the PID of a single child process by name.",
+		"pid all\t\t\tGet the PID of every child process, one per line.")
 }
 
 func helpStart(c *Controller) {
 	helpLines(c,
 		"start <name>\t\tStart a process",
-		"start <gname>:*\t\tStart every process in a group",
-		"start <name> <name>\tStart several processes or groups",
-		"start all\t\tStart every process")
+		"start <gname>:*\t\tStart all processes in a group",
+		"start <name> <name>\tStart multiple processes or groups",
+		"start all\t\tStart all processes")
 }
 
 func helpStop(c *Controller) {
 	helpLines(c,
 		"stop <name>\t\tStop a process",
-		"stop <gname>:*\t\tStop every process in a group",
-		"stop <name> <name>\tStop several processes or groups",
-		"stop all\t\tStop every process")
+		"stop <gname>:*\t\tStop all processes in a group",
+		"stop <name> <name>\tStop multiple processes or groups",
+		"stop all\t\tStop all processes")
 }
 
 func helpSignal(c *Controller) {
 	helpLines(c,
-		"signal <signal name> <name>\t\tSend a signal to a process",
-		"signal <signal name> <gname>:*\t\tSend a signal to every process in a group",
-		"signal <signal name> <name> <name>\tSend a signal to several processes or groups",
-		"signal <signal name> all\t\tSend a signal to every process")
+		"signal <signal name> <name>\t\tSignal a process",
+		"signal <signal name> <gname>:*\t\tSignal all processes in a group",
+		"signal <signal name> <name> <name>\tSignal multiple processes or groups",
+		"signal <signal name> all\t\tSignal all processes")
 }
 
 func helpRestart(c *Controller) {
 	helpLines(c,
 		"restart <name>\t\tRestart a process",
-		"restart <gname>:*\tRestart every process in a group",
-		"restart <name> <name>\tRestart several processes or groups",
-		"restart all\t\tRestart every process",
-		"Note: restart does not reread config files; use reread and update for that.")
+		"restart <gname>:*\tRestart all processes in a group",
+		"restart <name> <name>\tRestart multiple processes or groups",
+		"restart all\t\tRestart all processes",
+		"Note: restart does not reread config files. For that, see reread and update.")
 }
 
-func helpShutdown(c *Controller) { c.output("shutdown \tStop the remote supervisord.") }
+func helpShutdown(c *Controller) { c.output("shutdown \tShut the remote supervisord down.") }
 
 func helpReload(c *Controller) { c.output("reload \t\tRestart the remote supervisord.") }
 
-func helpAvail(c *Controller) { c.output("avail\t\t\tList every configured process") }
+func helpAvail(c *Controller) { c.output("avail\t\t\tDisplay all configured processes") }
 
 func helpReread(c *Controller) {
-	c.output("reread \t\t\tRead the daemon's config files again, without adding or removing anything")
+	c.output("reread \t\t\tReload the daemon's configuration files without add/remove")
 }
 
 func helpAdd(c *Controller) {
-	c.output("add <name> [...]\tActivate the config changes of a process/group")
+	c.output("add <name> [...]\tActivates any updates in config for process/group")
 }
 
 func helpRemove(c *Controller) {
-	c.output("remove <name> [...]\tRemove a process/group from the active config")
+	c.output("remove <name> [...]\tRemoves process/group from active config")
 }
 
 func helpUpdate(c *Controller) {
 	helpLines(c,
-		"update\t\t\tReread the config, add/remove groups as needed and restart changed ones",
-		"update all\t\tThe same as update",
-		"update <gname> [...]\tUpdate only the named groups",
-		"update --dry-run [...]\tShow what update would add, change and remove, touching nothing")
+		"update\t\t\tReload config and add/remove as necessary, and will restart affected programs",
+		"update all\t\tReload config and add/remove as necessary, and will restart affected programs",
+		"update <gname> [...]\tUpdate specific groups")
 }
 
 func helpClear(c *Controller) {
 	helpLines(c,
-		"clear <name>\t\tClear a process's log files.",
-		"clear <name> <name>\tClear several processes' log files",
-		"clear all\t\tClear every process's log files")
+		"clear <name>\t\tClear a process' log files.",
+		"clear <name> <name>\tClear multiple process' log files",
+		"clear all\t\tClear all process' log files")
 }
 
 func helpOpen(c *Controller) {
 	helpLines(c,
-		"open <url>\tConnect to another supervisord.",
-		"\t\t(unix domain sockets: unix:///socket/path)")
+		"open <url>\tConnect to a remote supervisord process.",
+		"\t\t(for UNIX domain socket, use unix:///socket/path)")
 }
 
 func helpVersion(c *Controller) {
-	c.output("version\t\t\tShow the remote supervisord's version")
+	c.output("version\t\t\tShow the version of the remote supervisord process")
 }
 
 func helpFg(c *Controller) {
-	helpLines(c, "fg <process>\tAttach to a process in the foreground", "\t\tCtrl-C to leave")
+	helpLines(c, "fg <process>\tConnect to a process in foreground mode", "\t\tCtrl-C to exit")
 }

@@ -279,25 +279,28 @@ func firstNonEmpty(vals ...string) string {
 	return ""
 }
 
-// usageText is printed by -h; %s becomes the program name.
-const usageText = `supervisorctl -- control the programs run by supervisord from the command line.
+// usageText is printed by -h: the original's module docstring plus the
+// newline its Options.help adds, byte for byte (scripts and the upstream
+// tests match it); %s becomes the program name.
+const usageText = `supervisorctl -- control applications run by supervisord from the cmd line.
 
 Usage: %s [options] [action [arguments]]
 
 Options:
--c/--configuration FILENAME -- config file to read (searched for when absent)
--h/--help -- show this message and exit
--i/--interactive -- start the interactive shell even after running an action
--s/--serverurl URL -- where supervisord listens
+-c/--configuration FILENAME -- configuration file path (searches if not given)
+-h/--help -- print usage message and exit
+-i/--interactive -- start an interactive shell after executing commands
+-s/--serverurl URL -- URL on which supervisord server is listening
      (default "http://localhost:9001").
--u/--username USERNAME -- user name for the server's authentication
--p/--password PASSWORD -- password for the server's authentication
--r/--history-file -- file to keep the shell's command history in
+-u/--username USERNAME -- username to use for authentication with server
+-p/--password PASSWORD -- password to use for authentication with server
+-r/--history-file -- keep a readline history (if readline is available)
 
 action [arguments] -- see below
 
-An action is a command such as "status", "tail" or "stop". Without an
-action (or with -i) an interactive shell reads actions from the terminal.
-The action "help" lists every action.
+Actions are commands like "tail" or "stop".  If -i is specified or no action is
+specified on the command line, a "shell" interpreting actions typed
+interactively is started.  Use the action "help" to find out about available
+actions.
 
 `

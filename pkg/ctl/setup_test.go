@@ -243,8 +243,6 @@ func masks() []mask {
 		{regexp.MustCompile(`pid \d+, uptime \d+:\d\d:\d\d`), "pid N, uptime U"},
 		{regexp.MustCompile(`(?m)(^|> )[1-9]\d*$`), "${1}N"},
 		{regexp.MustCompile(`[A-Z][a-z]{2} \d\d \d\d:\d\d [AP]M`), "DATE"},
-		// Help texts are our own wording; compare everything else.
-		{regexp.MustCompile(`(?m)^(.*\t.*|Note: restart .*)$\n?`), ""},
 	}
 }
 
