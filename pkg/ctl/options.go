@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/gosupervisor/gosupervisor/pkg/pyfmt"
+	"github.com/gosupervisor/gosupervisor/pkg/version"
 )
 
 // DefaultServerURL is used when neither -s nor [supervisorctl] serverurl is given.
@@ -46,7 +47,7 @@ type Options struct {
 }
 
 // exitRequest ends the program during option parsing: a usage error (exit 2,
-// text on stderr) or -h (exit 0, text on stdout).
+// text on stderr), -h or --version (exit 0, text on stdout).
 type exitRequest struct {
 	code int
 	text string
@@ -72,6 +73,10 @@ func optSpecs() []optSpec {
 		{'u', "username", true, "username"},
 		{'p', "password", true, "password"},
 		{'r', "history_file", true, "history_file"},
+		// Ours: the original has no --version (getopt rejects it with exit
+		// 2); no short form, so -v stays the original's error and no long
+		// option of the original loses a unique prefix.
+		{0, "version", false, "version"},
 	}
 }
 
@@ -196,6 +201,7 @@ func parseOptions(progname string, args []string, cfg ConfigSource) (*Options, e
 	fs.SetOutput(io.Discard)
 	fs.SetInterspersed(false)
 	fs.BoolP("help", "h", false, "print usage message and exit")
+	fs.Bool("version", false, "print our release and the supervisor version we reproduce, and exit")
 	configFile := fs.StringP("configuration", "c", "", "configuration file path")
 	interactive := fs.BoolP("interactive", "i", false, "start an interactive shell after executing commands")
 	serverURL := fs.StringP("serverurl", "s", "", "URL on which supervisord server is listening")
@@ -215,12 +221,17 @@ func parseOptions(progname string, args []string, cfg ConfigSource) (*Options, e
 	}
 	seen := map[string]bool{}
 	i := 0
-	errHelp := errors.New("help")
+	errHelp, errVersion := errors.New("help"), errors.New("version")
 	err = fs.ParseAll(canon, func(f *pflag.Flag, value string) error {
 		p := parsed[i]
 		i++
-		if f.Name == "help" {
+		// Like -h, --version acts when the original's option loop reaches
+		// it: an earlier bad option value is reported first.
+		switch f.Name {
+		case "help":
 			return errHelp
+		case "version":
+			return errVersion
 		}
 		if f.Name == "serverurl" && !isPyURL(value) {
 			return usage(fmt.Sprintf("invalid value for %s %s: value %s is not a URL",
@@ -234,6 +245,9 @@ func parseOptions(progname string, args []string, cfg ConfigSource) (*Options, e
 	})
 	if errors.Is(err, errHelp) {
 		return nil, &exitRequest{code: 0, text: strings.ReplaceAll(usageText, "%s", progname)}
+	}
+	if errors.Is(err, errVersion) {
+		return nil, &exitRequest{code: 0, text: version.String() + "\n"}
 	}
 	var ex *exitRequest
 	if errors.As(err, &ex) {
