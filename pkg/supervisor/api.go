@@ -281,7 +281,7 @@ func (s *Supervisor) StartProcess(namespec string) (rpc.Waiter, error) {
 }
 
 // StartProcesses starts each process in one step of the loop. The
-// children are forked ahead as a pass forks autostarts (prespawn.go), and
+// children are forked ahead as a pass forks autostarts (forkahead.go), and
 // each start is then completed in order, as one start after another would.
 func (s *Supervisor) StartProcesses(namespecs []string) ([]rpc.Waiter, []error) {
 	ws, errs := make([]rpc.Waiter, len(namespecs)), make([]error, len(namespecs))

@@ -8,8 +8,6 @@ import (
 
 	"github.com/gosupervisor/gosupervisor/pkg/config"
 	"github.com/gosupervisor/gosupervisor/pkg/loglevel"
-	"github.com/gosupervisor/gosupervisor/pkg/process"
-	"github.com/gosupervisor/gosupervisor/pkg/spawn"
 )
 
 // addGroup activates a group config (the original's add_process_group);
@@ -58,22 +56,6 @@ func (s *Supervisor) removeGroup(name string) bool {
 	s.rerank()
 	s.emit(Event{Name: EvGroupRemoved, Group: name, Payload: "groupname:" + name + "\n"})
 	return true
-}
-
-// reaped handles one child reaped by the reaper.
-func (s *Supervisor) reaped(ex spawn.Exit) {
-	p, ok := s.byPid[ex.Pid]
-	if !ok {
-		_, msg := process.DecodeWaitStatus(ex.Status)
-		s.log.Log(loglevel.Info, fmt.Sprintf("reaped unknown pid %d (%s)", ex.Pid, msg))
-		return
-	}
-	delete(s.byPid, ex.Pid)
-	if p.stdin != nil {
-		p.stdin.close()
-	}
-	p.releaseSocket()
-	_ = s.apply(p, p.m.Exited(ex.Status, s.clock.Now()))
 }
 
 // shutdown tracks stopping everything: one priority level at a time, from

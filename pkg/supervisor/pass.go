@@ -28,6 +28,7 @@ type step struct {
 // pass is the original's transition() over the processes that need it.
 func (s *Supervisor) pass() {
 	now := s.clock.Now()
+	s.expireDrains(now)
 	for range maxRounds {
 		s.popDue(now)
 		if len(s.dirty) == 0 {
@@ -177,7 +178,11 @@ func (s *Supervisor) exec(p *proc, effs []process.Effect) error {
 		case process.Spawn:
 			effs = append(effs, p.m.Spawned(p.spawn())...)
 		case process.Kill:
-			more, kerr := p.m.Killed(s.opts.Reaper.Kill(e.Pid, e.Signal, e.Group))
+			var kerr error = errReaped
+			if !p.reapedAlready() {
+				kerr = s.opts.Reaper.Kill(e.Pid, e.Signal, e.Group)
+			}
+			more, kerr := p.m.Killed(kerr)
 			effs = append(effs, more...)
 			if kerr != nil {
 				err = kerr

@@ -74,8 +74,9 @@ type proc struct {
 
 	stdout, stderr *output
 	stdin          *stdinWriter
-	holdsSocket    bool    // holds a reference on the group's fcgi socket
-	forked         *forked // started by prespawn, not yet attached (loop only)
+	holdsSocket    bool        // holds a reference on the group's fcgi socket
+	forked         *forked     // forked ahead of its pass, not yet attached (loop only)
+	pipes          *spawnPipes // the current spawn's output pipes (drain.go)
 
 	// watch is closed (and replaced) on every state change, waking waiters.
 	watch chan struct{}
@@ -222,7 +223,7 @@ func (o *output) close() {
 // open the logs, start the child through the reaper and its pumps.
 func (p *proc) spawn() (int, error) {
 	if f := p.forked; f != nil {
-		// Forked ahead of this pass by prespawn.
+		// Forked ahead of this pass (forkahead.go).
 		p.forked = nil
 		return p.attach(f)
 	}
@@ -249,7 +250,7 @@ type forked struct {
 }
 
 // fork resolves the command, opens the logs and starts the child. It only
-// reads the process's immutable config and locked state, so prespawn may run
+// reads the process's immutable config and locked state, so forkAhead may run
 // it for several processes at once, off the loop.
 func (p *proc) fork(stdin *os.File) *forked {
 	s := p.s
@@ -294,6 +295,7 @@ func (p *proc) attach(f *forked) (int, error) {
 	child := f.child
 	p.s.byPid[child.Pid] = p
 	p.stdin = newStdinWriter(child.Stdin)
+	p.pipes = &spawnPipes{}
 	if child.Stdout != nil {
 		p.pump(p.stdout, f.stdoutRot, child.Stdout)
 	}
@@ -437,6 +439,9 @@ func credential(name string) (*spawn.Credential, error) {
 // locked) are shared.
 func (p *proc) pump(o *output, rot *logfile.Rotator, r *os.File) {
 	s := p.s
+	sp, fd := p.pipes, fdOf(r)
+	sp.open++
+	sp.stdout = sp.stdout || o.stream == "stdout"
 	opt := logfile.ChannelOptions{
 		Name:            p.cfg.Name,
 		Stream:          o.stream,
@@ -474,7 +479,19 @@ func (p *proc) pump(o *output, rot *logfile.Rotator, r *os.File) {
 		if err != nil {
 			s.log.Log(loglevel.Warn, err.Error())
 		}
+		// After the stream's last output, in the feed's order (drain.go).
+		s.feed.push(logKey{p, o.stream}, joinNever, nil, func([]byte) { s.pipeClosed(p, sp, fd, o.stream) })
 	})
+}
+
+// fdOf is f's descriptor number, for log lines; unlike f.Fd it leaves the
+// descriptor non-blocking.
+func fdOf(f *os.File) uintptr {
+	var fd uintptr
+	if rc, err := f.SyscallConn(); err == nil {
+		_ = rc.Control(func(x uintptr) { fd = x })
+	}
+	return fd
 }
 
 // stdinWriter feeds a child's stdin from its own goroutine, so a child that

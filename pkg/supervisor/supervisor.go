@@ -121,6 +121,7 @@ type Supervisor struct {
 	dirty     []*proc        // processes the next pass visits (pass.go)
 	deadlines deadlines      // processes waiting for a time, earliest first
 	live      int            // processes not in a stopped state
+	draining  []*proc        // reaped, waiting for their pipes (drain.go)
 	stopping  *shutdown      // non-nil while stopping everything (shutdown or restart)
 	next      *config.Config // set while a restart is pending
 	events    *bus
@@ -272,6 +273,9 @@ func (s *Supervisor) post(fn func()) {
 // process's, the shutdown report's or the next TICK boundary.
 func (s *Supervisor) armTimer() {
 	next := s.nextDeadline()
+	if d := s.nextDrain(); !d.IsZero() && (next.IsZero() || d.Before(next)) {
+		next = d
+	}
 	if s.stopping != nil {
 		if d := s.stopping.nextReport; !d.IsZero() && (next.IsZero() || d.Before(next)) {
 			next = d

@@ -37,12 +37,23 @@ func TestMain(m *testing.M) {
 type memLog struct {
 	mu    sync.Mutex
 	lines []string
+	hook  func(msg string) // called with each line, outside the lock
 }
 
 func (l *memLog) Log(level loglevel.Level, msg string) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	l.lines = append(l.lines, msg)
+	hook := l.hook
+	l.mu.Unlock()
+	if hook != nil {
+		hook(msg)
+	}
+}
+
+func (l *memLog) setHook(fn func(string)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.hook = fn
 }
 
 func (l *memLog) Enabled(loglevel.Level) bool { return true }
@@ -590,8 +601,8 @@ func TestBatchAutostartKeepsOrder(t *testing.T) {
 	if strings.Join(spawned, " ") != strings.Join(expected, " ") {
 		t.Errorf("spawn order\n got %v\nwant %v", spawned, expected)
 	}
-	if h.log.count("prespawned child") != 0 || h.log.count("reaped unknown pid") != 0 {
-		t.Errorf("a prespawned child was wasted or reaped as unknown; log:\n%s", h.log)
+	if h.log.count("reaped unknown pid") != 0 {
+		t.Errorf("a child forked ahead was reaped as unknown; log:\n%s", h.log)
 	}
 }
 
