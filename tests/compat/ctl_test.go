@@ -40,10 +40,7 @@ func (c ctlStep) String() string {
 	return "supervisorctl " + strings.Join(c.args, " ")
 }
 
-var (
-	reNumberLine  = regexp.MustCompile(`(?m)^\d+$`)
-	reVersionLine = regexp.MustCompile(`(?m)^\S+$`)
-)
+var reNumberLine = regexp.MustCompile(`(?m)^\d+$`)
 
 // runCtl runs a supervisorctl binary with -c conf and returns stdout+stderr
 // (the original prints nearly everything on stdout) and the exit status.
@@ -219,8 +216,7 @@ func ctlLogsConfigScenario() []ctlStep {
 		waitSettled(),
 		ctl("update"),
 		ctl("status"),
-		// versions differ by design (ours is set at link time)
-		ctl("version").with(func(s string) string { return reVersionLine.ReplaceAllString(s, "<VERSION>") }),
+		ctl("version"), // 4.2.5 from both daemons
 		ctl("version", "x"),
 		ctl("help"),
 		ctl("help", "status"),
