@@ -148,7 +148,12 @@ func nonrootSetuid() int {
 		return 1
 	}
 	out, _ := io.ReadAll(c.Stderr)
-	e := <-r.Exits()
+	exits, err := r.TakeExits()
+	if err != nil {
+		fmt.Println(err)
+		return 1
+	}
+	e := <-exits.C
 	fmt.Printf("%s%d\n", out, e.Status.ExitStatus())
 	return 0
 }
@@ -253,11 +258,16 @@ func newHarness() (*harness, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &harness{r: r, cancel: cancel, exits: map[int]spawn.Exit{}, changed: make(chan struct{})}
+	exits, err := r.TakeExits()
+	if err != nil {
+		cancel()
+		return nil, err
+	}
 	h.done.Add(2)
 	go func() { defer h.done.Done(); r.Run(ctx) }()
 	go func() {
 		defer h.done.Done()
-		for e := range r.Exits() {
+		for e := range exits.C {
 			h.mu.Lock()
 			h.exits[e.Pid] = e
 			close(h.changed)

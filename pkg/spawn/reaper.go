@@ -33,6 +33,7 @@ type Reaper struct {
 
 	qmu   sync.Mutex
 	queue []Exit
+	taken bool // a consumer holds the exits (TakeExits)
 	wake  chan struct{} // cap 1: queue became non-empty
 	exits chan Exit
 }
@@ -56,14 +57,39 @@ func NewReaper() (*Reaper, error) {
 	}, nil
 }
 
-// Exits delivers every reaped child in reaping order. It is one channel
-// for the reaper's lifetime, meant for a single consumer at a time (the
-// engine's loop, taken over by the next engine after a restart): two
-// readers at once would each miss the other's exits. There is no check, as
-// successive engines legitimately call Exits again. The reaper queues
-// without bound, so a slow consumer never delays reaping. The channel is
-// closed when Run returns; exits still queued then are dropped.
-func (r *Reaper) Exits() <-chan Exit { return r.exits }
+// Exits is the reaper's stream of reaped children as its one consumer
+// holds it: C delivers every reaped child in reaping order, and Release
+// hands the stream back so that the next consumer (the engine built after a
+// restart) can take it. Two readers at once would each miss the other's
+// exits; TakeExits makes that impossible. The reaper queues without bound,
+// so a slow consumer never delays reaping. C is closed when Run returns;
+// exits still queued then are dropped.
+type Exits struct {
+	C       <-chan Exit
+	Release func()
+}
+
+// ErrExitsTaken is TakeExits' answer while another consumer holds the exits.
+var ErrExitsTaken = errors.New("the reaper's exits are held by another consumer")
+
+// TakeExits hands out the exits to one consumer at a time.
+func (r *Reaper) TakeExits() (Exits, error) {
+	r.qmu.Lock()
+	defer r.qmu.Unlock()
+	if r.taken {
+		return Exits{}, ErrExitsTaken
+	}
+	r.taken = true
+	var once sync.Once
+	release := func() {
+		once.Do(func() {
+			r.qmu.Lock()
+			r.taken = false
+			r.qmu.Unlock()
+		})
+	}
+	return Exits{C: r.exits, Release: release}, nil
+}
 
 // Run reaps until ctx is done; call it once. Children that exited before Run started
 // (their SIGCHLD predates signal.Notify) are reaped by the first pass.

@@ -2,6 +2,7 @@ package spawn_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"testing"
@@ -36,9 +37,16 @@ func TestReapBeforeRunAndWithoutConsumer(t *testing.T) {
 
 	// Nobody reads Exits yet: the reaper must still clear every zombie.
 	waitFor(t, "zombies to be reaped", func() bool { return len(zombies()) == 0 })
+	exits, err := r.TakeExits()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.TakeExits(); !errors.Is(err, spawn.ErrExitsTaken) {
+		t.Errorf("a second consumer took the exits: %v", err)
+	}
 	var got []int
 	for range n {
-		e := <-r.Exits()
+		e := <-exits.C
 		if e.Status.ExitStatus() != 0 {
 			t.Errorf("exit %+v, want status 0", e)
 		}
@@ -62,7 +70,16 @@ func TestExitsClosedAfterRun(t *testing.T) {
 	go func() { r.Run(ctx); close(done) }()
 	cancel()
 	<-done
-	if _, ok := <-r.Exits(); ok {
+	exits, err := r.TakeExits()
+	if err != nil {
+		t.Fatal(err)
+	}
+	exits.Release()
+	exits.Release() // twice is harmless
+	if exits, err = r.TakeExits(); err != nil {
+		t.Fatalf("released exits not available again: %v", err)
+	}
+	if _, ok := <-exits.C; ok {
 		t.Fatal("Exits still open after Run returned")
 	}
 }

@@ -95,7 +95,9 @@ func (f *fakeSpawner) Kill(pid int, sig syscall.Signal, group bool) error {
 	return nil
 }
 
-func (f *fakeSpawner) Exits() <-chan spawn.Exit { return f.exits }
+func (f *fakeSpawner) TakeExits() (spawn.Exits, error) {
+	return spawn.Exits{C: f.exits, Release: func() {}}, nil
+}
 
 func (f *fakeSpawner) snapshot() (spawned, kills []string) {
 	f.mu.Lock()

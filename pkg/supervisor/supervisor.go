@@ -8,6 +8,7 @@ package supervisor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"sort"
 	"sync"
@@ -92,8 +93,9 @@ type Spawner interface {
 	// Kill signals pid, or its process group; an error wrapping
 	// syscall.ESRCH means the child is already gone.
 	Kill(pid int, sig syscall.Signal, group bool) error
-	// Exits delivers every reaped child; the engine is its only reader.
-	Exits() <-chan spawn.Exit
+	// TakeExits hands the engine the stream of reaped children for the
+	// length of its Run.
+	TakeExits() (spawn.Exits, error)
 }
 
 // Supervisor is the engine. Create it with New, run it with Run.
@@ -191,6 +193,12 @@ func (s *Supervisor) setConfig(cfg *config.Config) {
 func (s *Supervisor) Run(ctx context.Context) error {
 	defer close(s.done)
 	s.guard.enter(testing.Testing())
+	taken, err := s.opts.Reaper.TakeExits()
+	if err != nil {
+		return fmt.Errorf("supervisor: %w", err)
+	}
+	defer taken.Release()
+	exits := taken.C
 	for _, gc := range s.cfg.Groups {
 		s.addGroup(gc)
 	}
@@ -199,7 +207,6 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	s.armTimer()
 
 	stopOnCtx := ctx.Done()
-	exits := s.opts.Reaper.Exits()
 	for {
 		var timerC <-chan time.Time
 		if s.timer != nil {
