@@ -45,17 +45,21 @@ type supervisorJSON struct {
 	State          string `json:"statename"`
 	StateCode      int    `json:"statecode"`
 	PID            int    `json:"pid"`
-	Version        string `json:"version"`
-	APIVersion     string `json:"api_version"`
-	MainLog        bool   `json:"mainlog"` // whether /mainlog has anything to show
+	// Version is our release (0.2.0); SupervisorVersion the supervisor
+	// release whose behaviour we reproduce (4.2.5).
+	Version           string `json:"version"`
+	SupervisorVersion string `json:"supervisor_version"`
+	APIVersion        string `json:"api_version"`
+	MainLog           bool   `json:"mainlog"` // whether /mainlog has anything to show
 }
 
 func (h *handler) supervisorInfo() supervisorJSON {
 	code, name := h.sup.State()
 	return supervisorJSON{
 		Identification: h.sup.Identification(), State: name, StateCode: code,
-		PID: h.sup.PID(), Version: version.Version, APIVersion: version.APIVersion,
-		MainLog: h.sup.MainLogRing() != nil || h.sup.MainLogPath() != "",
+		PID: h.sup.PID(), Version: version.Release(), SupervisorVersion: version.Compat,
+		APIVersion: version.APIVersion,
+		MainLog:    h.sup.MainLogRing() != nil || h.sup.MainLogPath() != "",
 	}
 }
 

@@ -94,7 +94,8 @@
     b.dataset.state = sup.statename;
     setText(b, sup.statename);
     setText($('#sup-meta'), `pid ${sup.pid}`);
-    setText($('#foot-version'), `gosupervisor ${sup.version} · API ${sup.api_version}`);
+    // version.String() on the server: the page already says it.
+    setText($('#foot-version'), `gosupervisor ${sup.version} (supervisor ${sup.supervisor_version} compatible)`);
     $('#btn-mainlog').hidden = !sup.mainlog;
     document.title = `${sup.identification} · supervisor`;
   }
