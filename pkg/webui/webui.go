@@ -1,4 +1,5 @@
-// Package webui is the web console: the single-page application from web/
+// Package webui is the web console: the page from web/, rendered on the
+// server with the process table (page.go) and then kept live by its script,
 // and the JSON API under /api/v1 that it uses (documented in docs/API.md).
 // Authentication is the HTTP layer's job (pkg/server); this handler adds the
 // same-origin check that state-changing requests need because browsers
@@ -41,7 +42,6 @@ type handler struct {
 	opts  Options
 	clock func() time.Time
 	stats *sampler
-	index []byte
 }
 
 // New returns the console's handler: "/", "/index.html", "/static/…" and
@@ -64,8 +64,6 @@ func New(sup *supervisor.Supervisor, d *rpc.Server, opts Options) http.Handler {
 		opts.Coalesce = 50 * time.Millisecond
 	}
 	h := &handler{sup: sup, rpc: d, opts: opts, clock: opts.Clock, stats: newSampler(opts.ProcRoot, opts.Clock)}
-	// The page is tiny and embedded: read it once.
-	h.index, _ = fs.ReadFile(web.Assets, "index.html")
 
 	r := mux.NewRouter()
 	r.Use(securityHeaders, sameOrigin)
@@ -82,16 +80,6 @@ func New(sup *supervisor.Supervisor, d *rpc.Server, opts Options) http.Handler {
 		writeError(w, http.StatusMethodNotAllowed, apiErr{Name: "METHOD_NOT_ALLOWED", Message: r.Method + " not allowed on " + r.URL.Path})
 	})
 	return r
-}
-
-func (h *handler) page(w http.ResponseWriter, r *http.Request) {
-	hd := w.Header()
-	hd.Set("Content-Type", "text/html; charset=utf-8")
-	hd.Set("Cache-Control", "no-cache")
-	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(h.index)
-	}
 }
 
 // securityHeaders keeps the page self-contained: no inline scripts, nothing

@@ -108,6 +108,14 @@
 
   // ------------------------------------------------------------- table
 
+  // A row's action buttons. index.html renders the same cells with links in
+  // their place, which work without JavaScript; adoptRow swaps them.
+  const ACTIONS =
+    '<button type="button" class="btn" data-act="start">Start</button>' +
+    '<button type="button" class="btn" data-act="restart">Restart</button>' +
+    '<button type="button" class="btn" data-act="tail" title="Live log (Enter)">Log</button>' +
+    '<button type="button" class="btn icon" data-act="more" title="More actions" aria-label="more actions">⋯</button>';
+
   function makeRow(ns) {
     const tr = document.createElement('tr');
     tr.dataset.ns = ns;
@@ -120,13 +128,25 @@
       '<td class="num mem" data-label="mem"></td>' +
       '<td class="num restarts" data-label="restarts"></td>' +
       '<td class="desc"></td>' +
-      '<td class="actions-c"><div class="actions">' +
-      '<button type="button" class="btn" data-act="start">Start</button>' +
-      '<button type="button" class="btn" data-act="restart">Restart</button>' +
-      '<button type="button" class="btn" data-act="tail" title="Live log (Enter)">Log</button>' +
-      '<button type="button" class="btn icon" data-act="more" title="More actions" aria-label="more actions">⋯</button>' +
-      '</div></td>';
+      '<td class="actions-c"><div class="actions">' + ACTIONS + '</div></td>';
     return tr;
+  }
+
+  // adoptRow takes over a row the server rendered: same cells, so only the
+  // links become the script's buttons (they look the same) and the group
+  // prefix a menu button; the row itself stays where it is.
+  function adoptRow(tr, p) {
+    $('.actions', tr).innerHTML = ACTIONS;
+    fillName($('.name', tr), p);
+    updateRow(tr, p);
+  }
+
+  // The class the original's status page gives a state (web.py), which the
+  // server-rendered page keeps for scripts that look for it.
+  function statusClass(state) {
+    if (state === 'RUNNING') return 'statusrunning';
+    if (state === 'FATAL' || state === 'BACKOFF') return 'statuserror';
+    return 'statusnominal';
   }
 
   function fillName(td, p) {
@@ -149,6 +169,7 @@
     if (badge.dataset.state !== p.statename) {
       badge.dataset.state = p.statename;
       badge.textContent = p.statename;
+      badge.className = 'badge ' + statusClass(p.statename);
       tr.dataset.state = p.statename;
     }
     const name = $('.name', tr);
@@ -831,7 +852,49 @@
     }
   }, 1000);
 
+  // adopt starts from the page the server rendered: its rows, and the same
+  // snapshot as JSON (#boot), so that the table never starts empty and no
+  // row is drawn twice; the events stream's first sync then updates it.
+  function adopt() {
+    const el = $('#boot');
+    let boot = null;
+    try { boot = el && JSON.parse(el.textContent); } catch (_) { /* rendered without data */ }
+    if (!boot) { $('#rows').textContent = ''; return; } // the first sync draws them
+    renderSupervisor(boot.supervisor);
+    for (const p of boot.processes) upsert(p);
+    seedStats(boot.processes);
+    for (const n of Array.from($('#rows').childNodes)) if (n.nodeType !== Node.ELEMENT_NODE) n.remove();
+    for (const tr of $$('#rows > tr')) {
+      const p = ui.procs.get(tr.dataset.ns);
+      if (!p || ui.rows.has(p.namespec)) { tr.remove(); continue; }
+      ui.rows.set(p.namespec, tr);
+      adoptRow(tr, p);
+    }
+    render();
+  }
+
+  // The page keeps what only the script uses out of the drawn document
+  // (#js-ui), and the table's notices that the server had no use for.
+  function insertUI() {
+    const tpl = $('#js-ui');
+    if (tpl) { tpl.insertAdjacentHTML('beforebegin', tpl.textContent); tpl.remove(); }
+    const wrap = $('.tablewrap');
+    for (const [id, text] of [['empty', 'No programs to manage.'], ['nomatch', 'No process matches the filter.']]) {
+      if ($('#' + id)) continue;
+      const p = document.createElement('p');
+      p.className = 'empty';
+      p.id = id;
+      p.hidden = true;
+      p.textContent = text;
+      wrap.append(p);
+    }
+  }
+
+  insertUI();
   wire();
+  adopt();
   renderChips();
   connect();
+  // The table is the script's from here on (tests wait for this).
+  document.documentElement.dataset.script = 'on';
 })();

@@ -1,0 +1,220 @@
+package webui
+
+import (
+	"bytes"
+	"html/template"
+	"math"
+	"net/http"
+	"strconv"
+
+	"github.com/gosupervisor/gosupervisor/pkg/version"
+	"github.com/gosupervisor/gosupervisor/web"
+)
+
+// The console's page is rendered on the server with the whole process
+// table, so that scripts (curl | grep RUNNING), text browsers and browsers
+// without JavaScript see what the original's status page shows, with action
+// links that work without JavaScript (index.html?processname=X&action=Y,
+// served by pkg/server as the original's views). The script then adopts the
+// rows: the markup here is what app.js renders (same elements, classes and
+// texts), and the same data goes along as JSON so that the script starts
+// from it instead of from an empty table.
+
+// pageTemplate is web/index.html. It is embedded, so a parse error is a
+// build bug that every test of the page reports.
+var pageTemplate = template.Must(template.ParseFS(web.Assets, "index.html"))
+
+// stateOrder is the console's list of state filters (app.js STATES).
+var stateOrder = []string{"RUNNING", "STARTING", "BACKOFF", "STOPPING", "STOPPED", "EXITED", "FATAL", "UNKNOWN"}
+
+// pageData is what index.html renders.
+type pageData struct {
+	Title   string
+	Sup     supervisorJSON
+	Version string // the footer: version.String()
+	Message string // ?message=, the outcome of a legacy action link
+	Chips   []chipView
+	Rows    []rowView
+	Boot    listJSON // the same snapshot for the script
+}
+
+type chipView struct {
+	State, Label string
+	Count        int
+	All          bool
+}
+
+// rowView is one process row, its texts formatted as app.js formats them.
+type rowView struct {
+	NS, Group, Name string
+	Grouped         bool // group differs from name: "group:" prefix
+	State           string
+	StatusClass     string // the original's statusrunning/statuserror/statusnominal
+	PID, Uptime     string
+	CPU, Mem        string
+	Restarts        int
+	Desc            string
+	DescErr         bool
+
+	Toggle, ToggleLabel string // start or stop, in one slot as the console
+	ToggleHref          string // "" = disabled
+	RestartHref         string // "" = disabled
+	ClearHref           string
+	TailHref, ErrHref   string
+	TailPageHref        string
+}
+
+func (h *handler) page(w http.ResponseWriter, r *http.Request) {
+	procs := h.snapshot()
+	sup := h.supervisorInfo()
+	d := pageData{
+		Title:   sup.Identification + " · supervisor",
+		Sup:     sup,
+		Version: version.String(),
+		Message: r.FormValue("message"),
+		Boot:    listJSON{Supervisor: sup, Processes: procs},
+		Rows:    make([]rowView, 0, len(procs)),
+	}
+	counts := map[string]int{}
+	for _, p := range procs {
+		counts[p.StateName]++
+		d.Rows = append(d.Rows, newRowView(p))
+	}
+	d.Chips = append(d.Chips, chipView{State: "ALL", Label: "All", Count: len(procs), All: true})
+	for _, s := range stateOrder {
+		d.Chips = append(d.Chips, chipView{State: s, Label: s[:1] + lower(s[1:]), Count: counts[s]})
+	}
+	var b bytes.Buffer
+	if err := pageTemplate.Execute(&b, d); err != nil {
+		writeError(w, http.StatusInternalServerError, apiErr{Name: "INTERNAL", Message: "rendering the page: " + err.Error()})
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "text/html; charset=utf-8")
+	hd.Set("Cache-Control", "no-cache")
+	hd.Set("Content-Length", strconv.Itoa(b.Len()))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(b.Bytes())
+	}
+}
+
+func newRowView(p procJSON) rowView {
+	q := pyQuote(p.Namespec)
+	act := func(a string) string { return "index.html?processname=" + q + "&action=" + a }
+	v := rowView{
+		NS: p.Namespec, Group: p.Group, Name: p.Name, Grouped: p.Group != p.Name,
+		State: p.StateName, StatusClass: statusClass(p.StateName),
+		PID: "–", Uptime: "–", CPU: "–", Mem: "–",
+		Restarts: p.Restarts, Desc: p.Description,
+		DescErr:      p.StateName == "FATAL" || p.StateName == "BACKOFF" || p.SpawnErr != "",
+		ClearHref:    act("clearlog"),
+		TailHref:     "logtail/" + q,
+		ErrHref:      "logtail/" + q + "/stderr",
+		TailPageHref: "tail.html?processname=" + q,
+	}
+	if p.PID != 0 {
+		v.PID = strconv.Itoa(p.PID)
+		if p.Start != 0 {
+			v.Uptime = fmtUptime(p.Uptime)
+		}
+		if p.CPU != nil {
+			v.CPU = toFixed(*p.CPU, 1) + "%"
+			v.Mem = fmtBytes(*p.RSS)
+		}
+	}
+	switch p.StateName {
+	case "STOPPED", "EXITED", "FATAL":
+		v.Toggle, v.ToggleLabel = "start", "Start"
+	default:
+		v.Toggle, v.ToggleLabel = "stop", "Stop"
+	}
+	if p.StateName != "STOPPING" && p.StateName != "UNKNOWN" {
+		v.ToggleHref = act(v.Toggle)
+	}
+	if p.StateName != "STOPPING" {
+		v.RestartHref = act("restart")
+	}
+	return v
+}
+
+// statusClass is the class the original's status page gives a state's
+// label (web.py css_class_for_state); scripts written against that page
+// look for them.
+func statusClass(state string) string {
+	switch state {
+	case "RUNNING":
+		return "statusrunning"
+	case "FATAL", "BACKOFF":
+		return "statuserror"
+	}
+	return "statusnominal"
+}
+
+// fmtUptime is app.js fmtUptime: "01:02:03", or "2d 01:02" past a day.
+func fmtUptime(sec int64) string {
+	sec = max(sec, 0)
+	two := func(n int64) string {
+		if n < 10 {
+			return "0" + strconv.FormatInt(n, 10)
+		}
+		return strconv.FormatInt(n, 10)
+	}
+	d, h, m, s := sec/86400, sec/3600%24, sec/60%60, sec%60
+	if d > 0 {
+		return strconv.FormatInt(d, 10) + "d " + two(h) + ":" + two(m)
+	}
+	return two(h) + ":" + two(m) + ":" + two(s)
+}
+
+// fmtBytes is app.js fmtBytes: "512 B", "1.5 MB", "12 MB".
+func fmtBytes(n int64) string {
+	units := []string{"B", "KB", "MB", "GB", "TB"}
+	x, i := float64(n), 0
+	for x >= 1024 && i < len(units)-1 {
+		x /= 1024
+		i++
+	}
+	switch {
+	case i == 0:
+		return toFixed(x, 0) + " " + units[i]
+	case x < 10:
+		return toFixed(x, 1) + " " + units[i]
+	}
+	return toFixed(x, 0) + " " + units[i]
+}
+
+// toFixed rounds half up as JavaScript's Number.prototype.toFixed does for
+// the figures shown here (strconv rounds half to even).
+func toFixed(x float64, digits int) string {
+	p := math.Pow(10, float64(digits))
+	return strconv.FormatFloat(math.Floor(x*p+0.5)/p, 'f', digits, 64)
+}
+
+func lower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// pyQuote is Python's urllib.parse.quote(s) (safe "/"), which the
+// original's status page applies to namespecs in its links.
+func pyQuote(s string) string {
+	const hexdig = "0123456789ABCDEF"
+	var b []byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9',
+			c == '_', c == '.', c == '-', c == '~', c == '/':
+			b = append(b, c)
+		default:
+			b = append(b, '%', hexdig[c>>4], hexdig[c&15])
+		}
+	}
+	return string(b)
+}
