@@ -238,7 +238,7 @@ func TestConsoleInChromium(t *testing.T) {
 			if err != nil {
 				t.Fatalf("browser run failed: %v", err)
 			}
-			for _, shot := range []string{"table", "tail"} {
+			for _, shot := range []string{"nojs", "nojs-menu", "nojs-phone", "prejs-phone", "prejs", "table", "tail", "phone"} {
 				p := filepath.Join(artifacts, tt.name+"-"+shot+".png")
 				if fi, err := os.Stat(p); err != nil || fi.Size() < 1000 {
 					t.Errorf("screenshot %s missing or empty: %v", p, err)
