@@ -33,7 +33,7 @@ type Reaper struct {
 
 	qmu   sync.Mutex
 	queue []Exit
-	taken bool // a consumer holds the exits (TakeExits)
+	taken bool          // a consumer holds the exits (TakeExits)
 	wake  chan struct{} // cap 1: queue became non-empty
 	exits chan Exit
 }
