@@ -193,9 +193,15 @@ type Process struct {
 	// environment: [supervisord] environment updated with the program's
 	// environment= (dict update: a key keeps its first position).
 	Environment []shlex.KV
-	Serverurl   string // "AUTO" = the daemon's own URL
+	Serverurl   string // "AUTO" (also when absent) = the daemon's own URL; "" = given empty
 	Stdout      LogConfig
 	Stderr      LogConfig
+
+	// DirectoryEmpty: directory= was given with an empty value, which the
+	// original keeps as '' rather than None: getAllConfigInfo shows '',
+	// reread sees it differ from an absent key, and the original's child
+	// fails its chdir('') and exits 127. Directory is "" either way.
+	DirectoryEmpty bool
 }
 
 // LogConfig is one output channel's log settings.
@@ -207,4 +213,9 @@ type LogConfig struct {
 	Backups         int
 	CaptureMaxBytes int64
 	EventsEnabled   bool
+
+	// Empty: *_logfile= given with an empty value. Like NONE there is no
+	// log, but the original keeps '' (not None): getAllConfigInfo shows '',
+	// reread sees it differ from NONE, and redirect_stderr warns about it.
+	Empty bool
 }

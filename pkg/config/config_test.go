@@ -325,12 +325,22 @@ func TestDiff(t *testing.T) {
 		{strings.Replace(base, "command=x", "command=x2", 1) + "[program:c]\ncommand=c\n", []string{"c"}, []string{"a"}, nil},
 		{sd + "[program:b]\ncommand=y\nstdout_logfile=AUTO\n", nil, nil, []string{"e", "a"}},
 		{strings.Replace(base, "[supervisord]\n", "[supervisord]\nenvironment=K=v\n", 1), nil, []string{"e", "a", "b"}, nil},
+		// A key given empty is '' to the original, not None: a change.
+		{strings.Replace(base, "command=x\n", "command=x\ndirectory=\n", 1), nil, []string{"a"}, nil},
+		{strings.Replace(base, "command=x\n", "command=x\nserverurl=\n", 1), nil, []string{"a"}, nil},
+		{strings.Replace(base, "command=x\n", "command=x\nserverurl=AUTO\n", 1), nil, nil, nil},
+		{strings.Replace(base, "command=x\n", "command=x\nstdout_logfile=\n", 1), nil, nil, nil}, // against AUTO
 	}
 	for i, tt := range tests {
 		added, changed, removed := Diff(old, mustLoad(t, tt.conf).Groups)
 		if !slices.Equal(added, tt.added) || !slices.Equal(changed, tt.changed) || !slices.Equal(removed, tt.removed) {
 			t.Errorf("case %d: got %v %v %v, want %v %v %v", i, added, changed, removed, tt.added, tt.changed, tt.removed)
 		}
+	}
+	none := mustLoad(t, sd+"[program:a]\ncommand=x\nstdout_logfile=NONE\n").Groups
+	empty := mustLoad(t, sd+"[program:a]\ncommand=x\nstdout_logfile=\n").Groups
+	if _, changed, _ := Diff(none, empty); !slices.Equal(changed, []string{"a"}) {
+		t.Errorf("stdout_logfile NONE → empty: changed %v, want [a]", changed)
 	}
 }
 

@@ -43,7 +43,8 @@ func (g *Group) Equal(o *Group) bool {
 // is AUTO on either side counts as equal (the active one has been resolved
 // to a real path by then).
 func (p *Process) Equal(o *Process) bool {
-	if p.Name != o.Name || p.Command != o.Command || p.Directory != o.Directory || p.Umask != o.Umask ||
+	if p.Name != o.Name || p.Command != o.Command || p.Directory != o.Directory ||
+		p.DirectoryEmpty != o.DirectoryEmpty || p.Umask != o.Umask ||
 		p.Priority != o.Priority || p.Autostart != o.Autostart || p.Autorestart != o.Autorestart ||
 		p.Startsecs != o.Startsecs || p.Startretries != o.Startretries || p.UID != o.UID ||
 		p.Stopsignal != o.Stopsignal || p.Stopwaitsecs != o.Stopwaitsecs ||
@@ -56,7 +57,7 @@ func (p *Process) Equal(o *Process) bool {
 }
 
 func (l LogConfig) equal(o LogConfig) bool {
-	if !l.Auto && !o.Auto && l.File != o.File {
+	if !l.Auto && !o.Auto && (l.File != o.File || l.Empty != o.Empty) {
 		return false
 	}
 	return l.Syslog == o.Syslog && l.MaxBytes == o.MaxBytes && l.Backups == o.Backups &&

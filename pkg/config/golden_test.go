@@ -440,6 +440,39 @@ stopsignal=9
 command=/bin/echo 100%%
 stdout_logfile=%(here)s/p%%%%.log
 `}},
+	// Every key that may be empty, empty: the original keeps '' where it
+	// has None for an absent key (directory, serverurl, *_logfile), and a
+	// pidfile= given empty is the current directory.
+	{"empties", "s.conf", map[string]string{"s.conf": `[supervisord]
+logfile=%(here)s/s.log
+pidfile=
+identifier=
+environment=
+[program:all]
+command=
+process_name=
+exitcodes=
+environment=
+directory=
+serverurl=
+stdout_logfile=
+stderr_logfile=
+[program:redirected]
+command=/bin/cat
+redirect_stderr=true
+stdout_logfile=
+stderr_logfile=
+[eventlistener:ev]
+command=/bin/cat
+events=TICK_5
+directory=
+stdout_logfile=
+[fcgi-program:f]
+command=/bin/cat
+socket=unix://%(here)s/f.sock
+directory=
+stderr_logfile=
+`}},
 }
 
 func TestGoldenAgainstPython(t *testing.T) {

@@ -9,11 +9,12 @@ import (
 
 // ConfigInfo is one entry of supervisor.getAllConfigInfo (SPEC §5.3). Fields
 // the original reports as None hold "none" and AUTO log files hold "auto";
-// callers fill InUse (whether the group is active).
+// a key given empty is "" as in the original. Callers fill InUse (whether
+// the group is active).
 type ConfigInfo struct {
 	Autostart             bool
 	Command               string
-	Directory             string // "none" when unset
+	Directory             string // "none" when unset, "" when given empty
 	Exitcodes             []int
 	Group                 string
 	GroupPrio             int
@@ -22,12 +23,12 @@ type ConfigInfo struct {
 	Name                  string
 	ProcessPrio           int
 	RedirectStderr        bool
-	Serverurl             string // "none" for AUTO
+	Serverurl             string // "none" for AUTO or unset, "" when given empty
 	Startretries          int
 	Startsecs             int
 	StdoutCaptureMaxbytes int64
 	StdoutEventsEnabled   bool
-	StdoutLogfile         string // path, "auto" or "none"
+	StdoutLogfile         string // path, "auto", "none", or "" when given empty
 	StdoutLogfileBackups  int
 	StdoutLogfileMaxbytes int64
 	StdoutSyslog          bool
@@ -46,6 +47,8 @@ func (l LogConfig) infoName() string {
 	switch {
 	case l.Auto:
 		return "auto"
+	case l.Empty:
+		return ""
 	case l.File == "":
 		return "none"
 	}
@@ -72,7 +75,7 @@ func (c *Config) ConfigInfo() []ConfigInfo {
 				StderrLogfileMaxbytes: p.Stderr.MaxBytes, StderrSyslog: p.Stderr.Syslog,
 				Stopsignal: int(p.Stopsignal), Stopwaitsecs: p.Stopwaitsecs, UID: p.UID,
 			}
-			if ci.Directory == "" {
+			if ci.Directory == "" && !p.DirectoryEmpty {
 				ci.Directory = "none"
 			}
 			if ci.Serverurl == "AUTO" {
@@ -125,7 +128,7 @@ func describeLog(l LogConfig) string {
 	s := l.infoName()
 	if l.Auto {
 		s = "AUTO (in childlogdir)"
-	} else if s == "none" {
+	} else if s == "none" || l.Empty {
 		s = "NONE"
 	}
 	if l.Syslog {

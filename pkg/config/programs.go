@@ -164,8 +164,8 @@ func (r *programReader) identity(base *Process) error {
 	l, sec := r.l, r.sec
 	if u, ok, err := l.saneget(sec, "serverurl", r.common); err != nil {
 		return err
-	} else if ok && u != "" && strings.ToUpper(pyStrip(u)) != "AUTO" {
-		base.Serverurl = u
+	} else if ok && strings.ToUpper(pyStrip(u)) != "AUTO" {
+		base.Serverurl = u // "" too: the original keeps '', not None
 	}
 	if u, ok, err := l.saneget(sec, "user", r.common); err != nil {
 		return err
@@ -197,7 +197,7 @@ func (r *programReader) process(base Process, set *programSettings, num int) (*P
 	if d, ok, err := r.l.saneget(r.sec, "directory", r.common); err != nil {
 		return nil, err
 	} else if ok {
-		p.Directory = d
+		p.Directory, p.DirectoryEmpty = d, d == ""
 	}
 	if err := r.logConfig(&p.Stdout, "stdout", set.stdout); err != nil {
 		return nil, err
@@ -281,6 +281,8 @@ func (r *programReader) logTarget(lc *LogConfig, lfKey string) (isSyslog bool, e
 		return false, err
 	}
 	switch strings.ToLower(lf) {
+	case "":
+		lc.Empty = true // the original's existing_dirpath('') is ''
 	case "none", "off":
 	case "auto":
 		lc.Auto = true
@@ -316,10 +318,10 @@ func (r *programReader) logRotation(lc *LogConfig, name string) error {
 }
 
 // redirectStderr drops the stderr log of a redirect_stderr program; the
-// original warns only for a real filename (not AUTO, not none).
+// original warns for anything but AUTO and none, an empty value included.
 func (r *programReader) redirectStderr(p *Process) {
-	if p.Stderr.File != "" && !p.Stderr.Auto {
+	if (p.Stderr.File != "" || p.Stderr.Empty) && !p.Stderr.Auto {
 		r.l.warnings = append(r.l.warnings, fmt.Sprintf("For [%s], redirect_stderr=true but stderr_logfile has also been set to a filename, the filename has been ignored", r.sec))
 	}
-	p.Stderr.File, p.Stderr.Auto = "", false
+	p.Stderr.File, p.Stderr.Auto, p.Stderr.Empty = "", false, false
 }

@@ -570,9 +570,10 @@ func configInfo(gc *config.Group, pc *config.Process, inuse bool) rpc.ConfigInfo
 			EventsEnabled: lc.EventsEnabled, Syslog: lc.Syslog,
 		}
 	}
-	// The original's loader turns serverurl=AUTO into None.
+	// The original's loader turns serverurl=AUTO (and an absent key) into
+	// None; an empty serverurl= stays ''.
 	serverurl := pc.Serverurl
-	if strings.EqualFold(strings.TrimSpace(serverurl), "AUTO") || serverurl == "" {
+	if strings.EqualFold(strings.TrimSpace(serverurl), "AUTO") {
 		serverurl = "none"
 	}
 	return rpc.ConfigInfo{
