@@ -24,6 +24,10 @@ func (e *Error) Unwrap() error { return e.Err }
 type Message struct {
 	Level loglevel.Level // loglevel.Warn or loglevel.Info; the original logs warnings, then infos
 	Text  string
+	// Ours marks our own warnings, which the original does not give
+	// (unknown keys and sections, duplicate sections). Unlike the
+	// original's, they are logged again when a reread finds them.
+	Ours bool
 }
 
 // Options are the inputs of Load besides the file.

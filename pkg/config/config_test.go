@@ -202,10 +202,11 @@ func TestIncludes(t *testing.T) {
 		t.Errorf("File = %q", f)
 	}
 	want := []Message{
-		{loglevel.Warn, `No file matches via include "/abs/none/*.ini"`},
-		{loglevel.Warn, "Ignored unknown key 'bogus_key' in section [program:a] (file: '" + dir + "/conf.d/a.conf')"},
-		{loglevel.Info, `Included extra file "` + dir + `/conf.d/a.conf" during parsing`},
-		{loglevel.Info, `Included extra file "` + dir + `/conf.d/b.conf" during parsing`},
+		{loglevel.Warn, `No file matches via include "/abs/none/*.ini"`, false},
+		{loglevel.Warn, "section 'include' appears twice (s.conf line 3, conf.d/b.conf line 3); includes do not nest, only the main file's files= is used", true},
+		{loglevel.Warn, "Ignored unknown key 'bogus_key' in section [program:a] (file: '" + dir + "/conf.d/a.conf')", true},
+		{loglevel.Info, `Included extra file "` + dir + `/conf.d/a.conf" during parsing`, false},
+		{loglevel.Info, `Included extra file "` + dir + `/conf.d/b.conf" during parsing`, false},
 	}
 	if !slices.Equal(c.Messages, want) {
 		t.Errorf("messages\n got %v\nwant %v", c.Messages, want)

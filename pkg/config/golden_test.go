@@ -159,7 +159,7 @@ func goView(c *Config) map[string]any {
 	var warnings, infos []string
 	for _, m := range c.Messages {
 		switch {
-		case strings.HasPrefix(m.Text, "Ignored unknown"): // ours, not the original's
+		case m.Ours: // not the original's
 		case m.Level == loglevel.Warn:
 			warnings = append(warnings, m.Text)
 		default:
@@ -440,6 +440,26 @@ stopsignal=9
 command=/bin/echo 100%%
 stdout_logfile=%(here)s/p%%%%.log
 `}},
+	// Repeated sections merge key by key over the main file and the
+	// included ones, in reading order; the later value wins.
+	{"duplicates", "s.conf", map[string]string{
+		"s.conf": `[supervisord]
+logfile=%(here)s/s.log
+[program:dup]
+command=/bin/sleep 100
+priority=10
+startsecs=3
+[program:dup]
+priority=20
+startretries=7
+[program:inc]
+command=/bin/sleep 50
+[include]
+files=conf.d/*.conf
+`,
+		"conf.d/a.conf": "[program:dup]\npriority=30\nstopwaitsecs=33\n[program:inc]\nstartsecs=9\n",
+		"conf.d/b.conf": "\n[program:dup]\npriority=40\ncommand=/bin/sleep 200\n[supervisord]\nloglevel=debug\n",
+	}},
 	// Every key that may be empty, empty: the original keeps '' where it
 	// has None for an absent key (directory, serverurl, *_logfile), and a
 	// pidfile= given empty is the current directory.

@@ -23,6 +23,17 @@ type rawConfig struct {
 	// ownKeys are the keys each section was given in a file, in order, for
 	// the unknown-key warnings ([DEFAULT] keys and expand_here copies excluded).
 	ownKeys map[string][]string
+	// headers are where each section's header lines are, in reading order,
+	// and headerOrder the sections by first header: configparser(strict=
+	// False) merges a repeated section silently, we warn about it.
+	headers     map[string][]sourceLine
+	headerOrder []string
+}
+
+// sourceLine is a line of a config file, the file named as read() was told.
+type sourceLine struct {
+	file string
+	line int
 }
 
 const defaultSection = "DEFAULT" // configparser's default_section, and ini.v1's
@@ -38,7 +49,8 @@ func newRawConfig() *rawConfig {
 		// "[program:app.v2]" must not inherit keys from "[program:app]".
 		ChildSectionDelimiter: "\x00",
 	})
-	return &rawConfig{f: f, sectionFile: map[string]string{}, ownKeys: map[string][]string{}}
+	return &rawConfig{f: f, sectionFile: map[string]string{}, ownKeys: map[string][]string{},
+		headers: map[string][]sourceLine{}}
 }
 
 // parseError is configparser's ParsingError / MissingSectionHeaderError text.
@@ -98,6 +110,10 @@ func (c *rawConfig) read(text, fpname string) error {
 		}
 		indent = curIndent
 		if header, ok := sectionHeader(value); ok {
+			if _, seen := c.headers[header]; !seen {
+				c.headerOrder = append(c.headerOrder, header)
+			}
+			c.headers[header] = append(c.headers[header], sourceLine{fpname, lineno})
 			curName = header
 			cur, _ = c.f.NewSection(header) // existing sections are merged into
 			opt = nil

@@ -174,15 +174,16 @@ func Load(path string, opts Options) (*Config, error) {
 	if err := applyOverrides(&c.Supervisord, opts.Overrides, l.home); err != nil {
 		return nil, err
 	}
+	l.duplicateSections()
 	l.unknownKeys()
 	for _, w := range l.warnings {
-		c.Messages = append(c.Messages, Message{loglevel.Warn, w})
+		c.Messages = append(c.Messages, Message{Level: loglevel.Warn, Text: w})
 	}
 	for _, w := range l.extra {
-		c.Messages = append(c.Messages, Message{loglevel.Warn, w})
+		c.Messages = append(c.Messages, Message{Level: loglevel.Warn, Text: w, Ours: true})
 	}
 	for _, i := range l.infos {
-		c.Messages = append(c.Messages, Message{loglevel.Info, i})
+		c.Messages = append(c.Messages, Message{Level: loglevel.Info, Text: i})
 	}
 	return c, nil
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -50,6 +51,52 @@ func sectionKind(sec string) (kind string, ok bool) {
 		}
 	}
 	return "", false
+}
+
+// duplicateSections adds our own warning for each section whose header
+// appears more than once, in the main file or across included files. The
+// original merges them silently, key by key, the later value winning, and
+// so do we: only the warning is ours. Files are named relative to the main
+// file's directory (the main file by its name), so that start-up and a
+// reread, which loads the main file by its absolute path, say the same.
+func (l *loader) duplicateSections() {
+	dir := ""
+	if abs, err := filepath.Abs(l.configfile); err == nil {
+		dir = filepath.Dir(abs)
+	}
+	for _, sec := range l.p.headerOrder {
+		at := l.p.headers[sec]
+		if len(at) < 2 {
+			continue
+		}
+		places := make([]string, len(at))
+		for i, h := range at {
+			places[i] = fmt.Sprintf("%s line %d", displayName(h.file, dir), h.line)
+		}
+		times := "twice"
+		if len(at) > 2 {
+			times = fmt.Sprintf("%d times", len(at))
+		}
+		effect := "later keys win"
+		if sec == "include" {
+			// Only the main file's [include] is read, before any included file.
+			effect = "includes do not nest, only the main file's files= is used"
+		}
+		l.extra = append(l.extra, fmt.Sprintf("section '%s' appears %s (%s); %s", sec, times, strings.Join(places, ", "), effect))
+	}
+}
+
+// displayName names file in a warning: relative to dir when inside it,
+// else by its absolute path.
+func displayName(file, dir string) string {
+	abs, err := filepath.Abs(file)
+	if err != nil || dir == "" {
+		return file
+	}
+	if rel, err := filepath.Rel(dir, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+		return rel
+	}
+	return abs
 }
 
 // unknownKeys adds our own warnings (not the original's): keys and sections
