@@ -156,6 +156,13 @@ func (s *Supervisor) ReloadConfig() (added, changed, removed []string, err error
 		return nil, nil, nil, fault.New(fault.CantReread, lerr.Error())
 	}
 	s.call(func() {
+		// Our own config warnings (repeated sections, unknown keys) at each
+		// reread as at start-up; the original logs none of its own here.
+		for _, m := range cfg.Messages {
+			if m.Ours {
+				s.log.Log(m.Level, m.Text)
+			}
+		}
 		s.pending = cfg
 		var active []*config.Group
 		for _, g := range s.order {
