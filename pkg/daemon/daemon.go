@@ -60,7 +60,12 @@ func Main(argv []string, stdout, stderr io.Writer, deps Deps) int {
 		fmt.Fprint(stdout, usageText(prog))
 		return 0
 	case opts.Version:
-		fmt.Fprintln(stdout, version.Version)
+		// The original's line, alone for -v; --version adds ours after it,
+		// so what reads the first line still sees the original's answer.
+		fmt.Fprintln(stdout, version.Compat)
+		if opts.VersionLong {
+			fmt.Fprintln(stdout, version.String())
+		}
 		return 0
 	}
 	ready := readyPipe()
@@ -77,16 +82,30 @@ func Main(argv []string, stdout, stderr io.Writer, deps Deps) int {
 		return ready.fail(usage(stderr, prog, err.Error()), err.Error())
 	}
 	if opts.CheckConfig {
-		if err := cfg.Describe(stdout); err != nil {
-			return 1
-		}
-		return 0
+		return checkConfig(cfg, stdout, opts.Strict)
 	}
 	if !cfg.Supervisord.Nodaemon && ready == nil {
 		return daemonize(argv, cfg, stderr)
 	}
 	d := &daemon{prog: prog, stdout: stdout, stderr: stderr, deps: deps, loadOpts: loadOpts, environ: environ, ready: ready}
 	return d.run(cfg)
+}
+
+// checkConfig is --check-config on a config that loaded: the description
+// with every warning, status 0; with strict, status 1 if there is a warning
+// (the original's, or ours: unknown keys and sections, repeated sections).
+func checkConfig(cfg *config.Config, stdout io.Writer, strict bool) int {
+	if err := cfg.Describe(stdout); err != nil {
+		return 1
+	}
+	if strict {
+		for _, m := range cfg.Messages {
+			if m.Level == loglevel.Warn {
+				return 1
+			}
+		}
+	}
+	return 0
 }
 
 func usage(stderr io.Writer, prog, msg string) int {
@@ -256,7 +275,8 @@ func (d *daemon) newSupervisor(cfg *config.Config, log *mainlog.Logger, lt *life
 			log.Info("reopening log file")
 			return err
 		},
-		Version: version.Version,
+		// What the original reports as its version (getSupervisorVersion).
+		Version: version.Compat,
 	})
 }
 

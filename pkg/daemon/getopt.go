@@ -17,7 +17,13 @@ type option struct {
 // unique-prefix matching of long options, parsing stops at the first
 // non-option or after "--". Errors carry getopt's exact texts, which the
 // original prints after "Error: ".
-func getopt(args []string, short string, long []string) ([]option, []string, error) {
+//
+// ours are our own long options (same syntax). They are matched only by
+// their full name and only where no option of long has that prefix, so
+// that every abbreviation the original accepts or rejects stays as it was:
+// --ch is still --childlogdir and --st still --strip_ansi, even though
+// --check-config and --strict exist.
+func getopt(args []string, short string, long, ours []string) ([]option, []string, error) {
 	var opts []option
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") && args[0] != "-" {
 		if args[0] == "--" {
@@ -25,7 +31,7 @@ func getopt(args []string, short string, long []string) ([]option, []string, err
 		}
 		var err error
 		if strings.HasPrefix(args[0], "--") {
-			opts, args, err = getoptLong(opts, args[0][2:], args[1:], long)
+			opts, args, err = getoptLong(opts, args[0][2:], args[1:], long, ours)
 		} else {
 			opts, args, err = getoptShort(opts, args[0][1:], args[1:], short)
 		}
@@ -39,13 +45,13 @@ func getopt(args []string, short string, long []string) ([]option, []string, err
 	return opts, args, nil
 }
 
-func getoptLong(opts []option, opt string, rest []string, long []string) ([]option, []string, error) {
+func getoptLong(opts []option, opt string, rest []string, long, ours []string) ([]option, []string, error) {
 	var value string
 	hasValue := false
 	if i := strings.IndexByte(opt, '='); i >= 0 {
 		opt, value, hasValue = opt[:i], opt[i+1:], true
 	}
-	needsArg, name, err := longHasArgs(opt, long)
+	needsArg, name, err := longHasArgs(opt, long, ours)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -62,7 +68,7 @@ func getoptLong(opts []option, opt string, rest []string, long []string) ([]opti
 	return append(opts, option{Name: "--" + name, Value: value}), rest, nil
 }
 
-func longHasArgs(opt string, long []string) (bool, string, error) {
+func longHasArgs(opt string, long, ours []string) (bool, string, error) {
 	var possible []string
 	for _, o := range long {
 		if strings.HasPrefix(o, opt) {
@@ -70,6 +76,11 @@ func longHasArgs(opt string, long []string) (bool, string, error) {
 		}
 	}
 	if len(possible) == 0 {
+		for _, o := range ours {
+			if o == opt || o == opt+"=" {
+				return o != opt, opt, nil
+			}
+		}
 		return false, "", fmt.Errorf("option --%s not recognized", opt)
 	}
 	for _, o := range possible {

@@ -7,7 +7,8 @@ import (
 
 func TestGetopt(t *testing.T) {
 	short := "c:hnu:"
-	long := []string{"configuration=", "help", "nodaemon", "nocleanup", "user="}
+	long := []string{"configuration=", "help", "nodaemon", "nocleanup", "user=", "childlogdir="}
+	ours := []string{"check-config", "strict", "ours="}
 	cases := []struct {
 		args     []string
 		opts     []option
@@ -30,9 +31,18 @@ func TestGetopt(t *testing.T) {
 		{args: []string{"-x"}, errorMsg: "option -x not recognized"},
 		{args: []string{"-c"}, errorMsg: "option -c requires argument"},
 		{args: []string{"-:"}, errorMsg: "option -: not recognized"},
+		// Our own options: full names only, never in the way of the original's.
+		{args: []string{"--check-config", "--strict"}, opts: []option{{"--check-config", ""}, {"--strict", ""}}},
+		{args: []string{"--ours=x", "--ours", "y"}, opts: []option{{"--ours", "x"}, {"--ours", "y"}}},
+		{args: []string{"--ch", "d"}, opts: []option{{"--childlogdir", "d"}}},
+		{args: []string{"--check"}, errorMsg: "option --check not recognized"},
+		{args: []string{"--stri"}, errorMsg: "option --stri not recognized"},
+		{args: []string{"--strict=1"}, errorMsg: "option --strict must not have an argument"},
+		{args: []string{"--ours"}, errorMsg: "option --ours requires argument"},
+		{args: []string{"--c"}, errorMsg: "option --c not a unique prefix"},
 	}
 	for _, tc := range cases {
-		opts, rest, err := getopt(tc.args, short, long)
+		opts, rest, err := getopt(tc.args, short, long, ours)
 		if tc.errorMsg != "" {
 			if err == nil || err.Error() != tc.errorMsg {
 				t.Errorf("getopt(%q) error = %v, want %q", tc.args, err, tc.errorMsg)

@@ -20,20 +20,25 @@ type Options struct {
 	ConfigPath  string // -c; "" = search the default paths
 	Overrides   config.SupervisordOverrides
 	Help        bool // -h/-?: print the usage text
-	Version     bool // -v
+	Version     bool // -v or --version: print the original's version line
+	VersionLong bool // --version: and then ours on a second line
 	CheckConfig bool // --check-config: validate, describe, exit
+	Strict      bool // --strict (with --check-config): any warning is exit status 1
 }
 
 // The original's option table (supervisor/options.py ServerOptions), in its
-// order, plus our --check-config.
+// order.
 const shortOpts = "h?c:vnu:m:d:l:y:z:e:j:i:q:a:kts"
 
 var longOpts = []string{
 	"help", "configuration=", "version", "nodaemon", "user=", "umask=", "directory=",
 	"logfile=", "logfile_maxbytes=", "logfile_backups=", "loglevel=", "pidfile=",
 	"identifier=", "childlogdir=", "minfds=", "minprocs=", "nocleanup", "strip_ansi",
-	"profile_options=", "silent", "check-config",
+	"profile_options=", "silent",
 }
+
+// ourLongOpts are our own options, matched by full name only (see getopt).
+var ourLongOpts = []string{"check-config", "strict"}
 
 // optionNames maps every spelling to the setting it fills, so that giving
 // one twice is "conflicting command line option".
@@ -57,13 +62,14 @@ var optionNames = map[string]string{
 	"--profile_options": "profile_options",
 	"-s":                "silent", "--silent": "silent",
 	"--check-config": "check-config",
+	"--strict":       "strict",
 }
 
 // ParseArgs parses supervisord's arguments (without argv[0]) as the
 // original does: options are handled in order, -h and -v act at once, a
 // bad value is "invalid value for -e 'foo': bad logging level name 'foo'".
 func ParseArgs(args []string) (*Options, error) {
-	opts, rest, err := getopt(args, shortOpts, longOpts)
+	opts, rest, err := getopt(args, shortOpts, longOpts, ourLongOpts)
 	if err != nil {
 		return nil, &usageError{err.Error()}
 	}
@@ -79,7 +85,7 @@ func ParseArgs(args []string) (*Options, error) {
 			o.Help = true
 			return o, nil
 		case "-v", "--version":
-			o.Version = true
+			o.Version, o.VersionLong = true, opt.Name == "--version"
 			return o, nil
 		}
 		name := optionNames[opt.Name]
@@ -90,6 +96,9 @@ func ParseArgs(args []string) (*Options, error) {
 		if err := o.set(name, opt.Value, &t); err != nil {
 			return nil, &usageError{fmt.Sprintf("invalid value for %s %s: %v", opt.Name, pyfmt.Repr(opt.Value), err)}
 		}
+	}
+	if o.Strict && !o.CheckConfig {
+		return nil, &usageError{"--strict is only meaningful with --check-config"}
 	}
 	return o, nil
 }
@@ -102,6 +111,8 @@ func (o *Options) set(name, v string, t *bool) error {
 		o.ConfigPath = v
 	case "check-config":
 		o.CheckConfig = true
+	case "strict":
+		o.Strict = true
 	case "nodaemon":
 		ov.Nodaemon = t
 	case "silent":
@@ -203,5 +214,6 @@ Options:
 --profile_options OPTIONS -- accepted for compatibility and ignored
 --check-config -- parse and validate the configuration, print every resolved
                   program and exit (0 if valid, 2 if not): for CI pipelines
+--strict -- with --check-config: exit 1 if there is any warning
 `, "%s", argv0)
 }
