@@ -172,6 +172,7 @@ type ChannelConfig struct {
 	CaptureMaxbytes int64
 	EventsEnabled   bool
 	Syslog          bool
+	LogfileEmpty    bool // *_logfile= given empty: reported as '' (not 'none')
 }
 
 // ConfigInfo is one process of the pending config (getAllConfigInfo).
@@ -183,6 +184,7 @@ type ConfigInfo struct {
 	Autostart      bool
 	Command        string
 	Directory      string // "" = None
+	DirectoryEmpty bool   // directory= given empty: reported as '' (not 'none')
 	UID            int    // -1 = None
 	Exitcodes      []int
 	Killasgroup    bool

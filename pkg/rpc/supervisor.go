@@ -741,6 +741,9 @@ func logfileValue(c ChannelConfig) any {
 	if c.LogfileAuto {
 		return "auto"
 	}
+	if c.LogfileEmpty {
+		return ""
+	}
 	return orNone(c.Logfile)
 }
 
@@ -749,6 +752,10 @@ func configStruct(c ConfigInfo) xmlrpc.Struct {
 	if c.UID < 0 {
 		uid = "none"
 	}
+	var directory any = orNone(c.Directory)
+	if c.DirectoryEmpty {
+		directory = ""
+	}
 	exit := make([]any, len(c.Exitcodes))
 	for i, e := range c.Exitcodes {
 		exit[i] = e
@@ -756,7 +763,7 @@ func configStruct(c ConfigInfo) xmlrpc.Struct {
 	// Member order is the original's dict literal order.
 	return xmlrpc.Struct{
 		{Name: "autostart", Value: c.Autostart},
-		{Name: "directory", Value: orNone(c.Directory)},
+		{Name: "directory", Value: directory},
 		{Name: "uid", Value: uid},
 		{Name: "command", Value: c.Command},
 		{Name: "exitcodes", Value: exit},

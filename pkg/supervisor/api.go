@@ -574,7 +574,7 @@ func configInfo(gc *config.Group, pc *config.Process, inuse bool) rpc.ConfigInfo
 		return rpc.ChannelConfig{
 			Logfile: lc.File, LogfileAuto: lc.Auto, LogfileMaxbytes: lc.MaxBytes,
 			LogfileBackups: lc.Backups, CaptureMaxbytes: lc.CaptureMaxBytes,
-			EventsEnabled: lc.EventsEnabled, Syslog: lc.Syslog,
+			EventsEnabled: lc.EventsEnabled, Syslog: lc.Syslog, LogfileEmpty: lc.Empty,
 		}
 	}
 	// The original's loader turns serverurl=AUTO (and an absent key) into
@@ -585,7 +585,7 @@ func configInfo(gc *config.Group, pc *config.Process, inuse bool) rpc.ConfigInfo
 	}
 	return rpc.ConfigInfo{
 		Name: pc.Name, Group: gc.Name, GroupPrio: gc.Priority, ProcessPrio: pc.Priority,
-		Inuse: inuse, Autostart: pc.Autostart, Command: pc.Command, Directory: pc.Directory,
+		Inuse: inuse, Autostart: pc.Autostart, Command: pc.Command, Directory: pc.Directory, DirectoryEmpty: pc.DirectoryEmpty,
 		UID: pc.UID, Exitcodes: pc.Exitcodes, Killasgroup: pc.Killasgroup,
 		RedirectStderr: pc.RedirectStderr, Startretries: pc.Startretries, Startsecs: pc.Startsecs,
 		Stopwaitsecs: pc.Stopwaitsecs, Stopsignal: pc.Stopsignal, Serverurl: serverurl,

@@ -77,12 +77,6 @@ stderr_logfile=
 autostart=false
 `
 
-// pendingRPC are the fields where pkg/rpc cannot yet tell a key set to the
-// empty string from an absent one (it renders both as 'none'); until it
-// can, ours say 'none' where the original says the empty string. Any other
-// difference fails.
-var pendingRPC = map[string]bool{"directory": true, "stdout_logfile": true, "stderr_logfile": true}
-
 // TestEmptyValuesConfigInfo: getAllConfigInfo of a config with empty
 // values, field by field against the original, before and after a reread.
 func TestEmptyValuesConfigInfo(t *testing.T) {
@@ -120,11 +114,7 @@ func TestEmptyValuesConfigInfo(t *testing.T) {
 		}
 		wantV, wantRaw := mask(pyDir, want)
 		gotV, gotRaw := mask(ourDir, got)
-		pending := compareConfigInfo(t, when, wantV, gotV)
-		if len(pending) > 0 {
-			t.Logf("%s: waiting for pkg/rpc to render '' (ours say 'none'): %v", when, pending)
-			continue
-		}
+		compareConfigInfo(t, when, wantV, gotV)
 		// With every field equal, the answer must be the original's bytes.
 		if !bytes.Equal(wantRaw, gotRaw) {
 			t.Errorf("%s: getAllConfigInfo bytes differ; %s", when, harness.FirstDiff(string(wantRaw), string(gotRaw)))
@@ -133,15 +123,14 @@ func TestEmptyValuesConfigInfo(t *testing.T) {
 }
 
 // compareConfigInfo reports every differing field of two getAllConfigInfo
-// answers and returns the differences tolerated by pendingRPC.
-func compareConfigInfo(t *testing.T, when string, want, got any) []string {
+// answers.
+func compareConfigInfo(t *testing.T, when string, want, got any) {
 	t.Helper()
 	w, _ := want.([]any)
 	g, _ := got.([]any)
 	if len(w) != len(g) || len(w) == 0 {
 		t.Fatalf("%s: %d entries from the original, %d from ours:\n%s\n%s", when, len(w), len(g), harness.Show(want), harness.Show(got))
 	}
-	var pending []string
 	for i := range w {
 		wm, _ := w[i].(map[string]any)
 		gm, _ := g[i].(map[string]any)
@@ -169,12 +158,9 @@ func compareConfigInfo(t *testing.T, when string, want, got any) []string {
 			}
 			switch {
 			case wok && gok && reflect.DeepEqual(wv, gv):
-			case pendingRPC[k] && wv == "" && gv == "none":
-				pending = append(pending, harness.Show(wm["name"])+"."+k)
 			default:
 				t.Errorf("%s: %v.%s: original %s, ours %s", when, harness.Show(wm["name"]), k, harness.Show(wv), harness.Show(gv))
 			}
 		}
 	}
-	return pending
 }
