@@ -20,10 +20,11 @@ const shimEnv = "GOSUPERVISOR_SHIM"
 // shimControl is what the shim must do before exec'ing Path with its own
 // argv and the remaining environment.
 type shimControl struct {
-	Path  string      `json:"p"`
-	Dir   string      `json:"d,omitempty"`
-	Umask int         `json:"u"`
-	Cred  *Credential `json:"c,omitempty"`
+	Path     string      `json:"p"`
+	Dir      string      `json:"d,omitempty"`
+	EmptyDir bool        `json:"e,omitempty"` // chdir("") anyway, as the original does
+	Umask    int         `json:"u"`
+	Cred     *Credential `json:"c,omitempty"`
 }
 
 func shimEntry(c shimControl) (string, error) {
@@ -69,7 +70,7 @@ func runShim(encoded string, argv, env []string) {
 			shimFail(fmt.Sprintf("couldn't setuid to %d: %s\n", c.Cred.UID, msg))
 		}
 	}
-	if c.Dir != "" {
+	if c.Dir != "" || c.EmptyDir {
 		if err := unix.Chdir(c.Dir); err != nil {
 			shimFail(fmt.Sprintf("couldn't chdir to %s: %s\n", c.Dir, ErrnoName(err)))
 		}

@@ -17,11 +17,14 @@ type Credential struct {
 
 // Spec describes one child to start.
 type Spec struct {
-	Name           string   // process name, for error texts
-	Argv           []string // shlex-split command; Argv[0] as written
-	Path           string   // from Resolve
-	Env            []string
-	Dir            string      // "" = inherit
+	Name string   // process name, for error texts
+	Argv []string // shlex-split command; Argv[0] as written
+	Path string   // from Resolve
+	Env  []string
+	Dir  string // "" = inherit, unless EmptyDir
+	// EmptyDir: directory= was given empty, and like the original the
+	// child tries chdir("") and fails (ENOENT).
+	EmptyDir       bool
 	Umask          int         // -1 = inherit
 	Cred           *Credential // nil = no change
 	RedirectStderr bool
@@ -137,7 +140,7 @@ func forkError(name string, err error) error {
 // lock held: syscall.ForkExec reaps a child that failed before exec by pid,
 // and the reaper must not steal that child meanwhile.
 func fork(spec Spec, files []uintptr) (int, error) {
-	if !spec.ForceShim && spec.Umask < 0 && inheritsIgnoredSignals() {
+	if !spec.ForceShim && !spec.EmptyDir && spec.Umask < 0 && inheritsIgnoredSignals() {
 		// Direct path: Go's child applies credentials, then the directory,
 		// in the original's order. If any step fails, fall through to the
 		// shim, which fails the same way but reports it in the original's
@@ -155,7 +158,7 @@ func fork(spec Spec, files []uintptr) (int, error) {
 			return pid, nil
 		}
 	}
-	entry, err := shimEntry(shimControl{Path: spec.Path, Dir: spec.Dir, Umask: spec.Umask, Cred: spec.Cred})
+	entry, err := shimEntry(shimControl{Path: spec.Path, Dir: spec.Dir, EmptyDir: spec.EmptyDir, Umask: spec.Umask, Cred: spec.Cred})
 	if err != nil {
 		return 0, err
 	}

@@ -63,3 +63,52 @@ stdout_logfile=%(here)s/quick.out
 		t.Errorf("debug lines in order %q; want %q", got, want)
 	}
 }
+
+// TestEmptyDirectoryAndServerurl: directory= given empty makes the child
+// fail chdir("") as the original's does, and serverurl= given empty sets
+// no SUPERVISOR_SERVER_URL.
+func TestEmptyDirectoryAndServerurl(t *testing.T) {
+	h := start(t, `[unix_http_server]
+file=%(here)s/sv.sock
+
+[program:nodir]
+command=/bin/echo hello
+directory=
+startretries=0
+stderr_logfile=%(here)s/nodir.err
+
+[program:nourl]
+command=/bin/sh -c 'echo "url=${SUPERVISOR_SERVER_URL-unset}"'
+serverurl=
+autorestart=false
+startsecs=0
+stdout_logfile=%(here)s/nourl.out
+
+[program:autourl]
+command=/bin/sh -c 'echo "url=${SUPERVISOR_SERVER_URL-unset}"'
+serverurl=AUTO
+autorestart=false
+startsecs=0
+stdout_logfile=%(here)s/autourl.out
+`)
+	read := func(name string) string {
+		data, _ := os.ReadFile(filepath.Join(h.dir, name))
+		return string(data)
+	}
+	h.waitFor("nodir FATAL", 20*time.Second, func() bool {
+		in, _ := h.s.Group("nodir")
+		return len(in) == 1 && in[0].State == int(process.Fatal)
+	})
+	if got, want := read("nodir.err"), "supervisor: couldn't chdir to : ENOENT\nsupervisor: child process was not spawned\n"; got != want {
+		t.Errorf("nodir stderr %q; want %q", got, want)
+	}
+	h.waitFor("both url programs to print", 20*time.Second, func() bool {
+		return strings.Contains(read("nourl.out"), "\n") && strings.Contains(read("autourl.out"), "\n")
+	})
+	if got := read("nourl.out"); got != "url=unset\n" {
+		t.Errorf("serverurl= child saw %q", got)
+	}
+	if got, want := read("autourl.out"), "url=unix://"+filepath.Join(h.dir, "sv.sock")+"\n"; got != want {
+		t.Errorf("serverurl=AUTO child saw %q; want %q", got, want)
+	}
+}

@@ -274,6 +274,7 @@ func (p *proc) fork(stdin *os.File) *forked {
 		Path:           path,
 		Env:            p.environ(),
 		Dir:            p.cfg.Directory,
+		EmptyDir:       p.cfg.DirectoryEmpty,
 		Umask:          p.cfg.Umask,
 		RedirectStderr: p.cfg.RedirectStderr,
 		Stdin:          stdin,
@@ -358,8 +359,10 @@ func (p *proc) environ() []string {
 		env = append(env, k+"="+v)
 	}
 	set("SUPERVISOR_ENABLED", "1")
+	// serverurl=AUTO (or absent) is the daemon's own URL; given empty, the
+	// original sets no SUPERVISOR_SERVER_URL at all.
 	url := p.cfg.Serverurl
-	if url == "" || strings.EqualFold(url, "AUTO") {
+	if strings.EqualFold(url, "AUTO") {
 		url = p.s.serverURL
 	}
 	if url != "" {
