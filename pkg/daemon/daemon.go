@@ -275,8 +275,6 @@ func (d *daemon) newSupervisor(cfg *config.Config, log *mainlog.Logger, lt *life
 			log.Info("reopening log file")
 			return err
 		},
-		// What the original reports as its version (getSupervisorVersion).
-		Version: version.Compat,
 	})
 }
 

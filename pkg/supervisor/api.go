@@ -38,9 +38,6 @@ func (s *Supervisor) Identification() string {
 
 func (s *Supervisor) PID() int { return s.pid }
 
-// Version is our own version string (getSupervisorVersion).
-func (s *Supervisor) Version() string { return s.opts.Version }
-
 func (s *Supervisor) MainLogPath() string { return s.opts.MainLogPath }
 
 // MainLogRing is the main log's in-memory tail (nil if not kept).

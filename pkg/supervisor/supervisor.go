@@ -83,8 +83,6 @@ type Options struct {
 	// ReopenMainLog and ClearMainLog act on the daemon's own log.
 	ReopenMainLog func() error
 	ClearMainLog  func() error
-	// Version is reported by getSupervisorVersion.
-	Version string
 }
 
 // Spawner is what the engine needs of the reaper.
