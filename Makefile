@@ -18,6 +18,7 @@ all: build
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/supervisord ./cmd/supervisord
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/supervisorctl ./cmd/supervisorctl
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/pidproxy ./cmd/pidproxy
 
 monitor:
 	$(GO) build -o examples/monitor/micro/monitor/monitor ./examples/monitor/micro/monitor
@@ -35,6 +36,8 @@ test-deps:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq supervisor chromium >/dev/null; \
 	fi
 	@# Debian's package starts its own supervisord service; our tests only use the binaries.
+	@# tests/upstream runs Python supervisor's own test_end_to_end.py, which needs pexpect and pytest.
+	@/usr/bin/python3 -c 'import pexpect, pytest' 2>/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-pexpect python3-pytest >/dev/null; }
 	@if [ -f tests/browser/package.json ] && [ ! -d tests/browser/node_modules/playwright-core ]; then \
 		cd tests/browser && npm install --no-audit --no-fund --silent; \
 	fi
