@@ -19,7 +19,6 @@ build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/supervisord ./cmd/supervisord
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/supervisorctl ./cmd/supervisorctl
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/pidproxy ./cmd/pidproxy
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/pidproxy ./cmd/pidproxy
 
 monitor:
 	$(GO) build -o examples/monitor/micro/monitor/monitor ./examples/monitor/micro/monitor
