@@ -206,6 +206,8 @@ type Process struct {
 	// reread sees it differ from an absent key, and the original's child
 	// fails its chdir('') and exits 127. Directory is "" either way.
 	DirectoryEmpty bool
+
+	Extensions // our own keys (extensions.go)
 }
 
 // LogConfig is one output channel's log settings.

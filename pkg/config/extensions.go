@@ -1,0 +1,92 @@
+package config
+
+// Keys of our own (../shared/EXTENSIONS.md §1–§3) on [program:x] and
+// [group:x]. A config that uses none of them leaves every field here at
+// its zero value, and behaves as under the original.
+
+// Extensions are a process's settings beyond the original's keys.
+type Extensions struct {
+	// DependsOn are the namespecs of depends_on as written ("db",
+	// "cache:*", "grp:name"), the group's [group:x] depends_on first.
+	// Load checks that each names something and that there is no cycle;
+	// the engine resolves them against the active groups.
+	DependsOn []string
+	// Health is the health check; nil when healthcheck is not set.
+	Health *HealthCheck
+	// Backoff is how BACKOFF delays grow: the original's linear 1, 2, 3 s,
+	// or exponential 1, 2, 4, 8 s.
+	Backoff Backoff
+	// BackoffMax caps one delay, in seconds; 0 means no cap.
+	BackoffMax int
+	// StartretriesUnlimited: startretries=unlimited, BACKOFF never gives up.
+	StartretriesUnlimited bool
+	// Critical: when the process goes FATAL (or unhealthy with
+	// on_unhealthy=shutdown) supervisord stops everything and exits 1.
+	Critical bool
+}
+
+// Backoff is the backoff= policy.
+type Backoff int
+
+const (
+	BackoffLinear Backoff = iota
+	BackoffExponential
+)
+
+func (b Backoff) String() string {
+	if b == BackoffExponential {
+		return "exponential"
+	}
+	return "linear"
+}
+
+// HealthCheck is healthcheck= and its healthcheck_* settings.
+type HealthCheck struct {
+	Kind   HealthKind
+	Target string   // http(s) URL or tcp host:port, expanded
+	Argv   []string // exec: the command, split like command= (no shell)
+	// Interval, Timeout and StartPeriod are seconds; Retries is the number
+	// of consecutive failures that make the process unhealthy.
+	Interval, Timeout, Retries, StartPeriod int
+	OnUnhealthy                             OnUnhealthy
+}
+
+// HealthKind is the kind of check.
+type HealthKind int
+
+const (
+	HealthHTTP HealthKind = iota + 1
+	HealthTCP
+	HealthExec
+)
+
+func (k HealthKind) String() string {
+	switch k {
+	case HealthHTTP:
+		return "http"
+	case HealthTCP:
+		return "tcp"
+	case HealthExec:
+		return "exec"
+	}
+	return "none"
+}
+
+// OnUnhealthy is what an unhealthy process leads to.
+type OnUnhealthy int
+
+const (
+	UnhealthyRestart OnUnhealthy = iota
+	UnhealthyIgnore
+	UnhealthyShutdown
+)
+
+func (o OnUnhealthy) String() string {
+	switch o {
+	case UnhealthyIgnore:
+		return "ignore"
+	case UnhealthyShutdown:
+		return "shutdown"
+	}
+	return "restart"
+}
