@@ -141,23 +141,23 @@ func TestSignalsForwarded(t *testing.T) {
 	}
 }
 
+// relayOne runs the program in "stay" mode, so that pidproxy's 5-second
+// poll cannot end it: only relaying TERM, INT or QUIT does, at once.
 func relayOne(t *testing.T, im impl, sig syscall.Signal) string {
 	dir := runDir(t)
-	r := startProxy(t, im, dir, baseEnv(dir), dir+"/daemon.pid", dir+"/daemon.sh", dir, "fg")
+	r := startProxy(t, im, dir, baseEnv(dir), dir+"/daemon.pid", dir+"/daemon.sh", dir, "stay")
 	daemon := r.daemonPid(t)
 	r.signal(t, sig)
 	logged := r.waitLogged(t, 1)
 	ends := sig == syscall.SIGTERM || sig == syscall.SIGINT || sig == syscall.SIGQUIT
-	if ends {
-		r.waitExit(t, 5*time.Second)
-	} else {
+	if !ends {
 		if !r.staysUp(500 * time.Millisecond) {
 			t.Errorf("%s pidproxy exited after SIG%s", im.name, signalName(sig))
 		}
 		r.signal(t, syscall.SIGTERM)
 		logged = r.waitLogged(t, 2)
-		r.waitExit(t, 5*time.Second)
 	}
+	r.waitExit(t, 2*time.Second)
 	want := signalName(sig) + "\n"
 	if !ends {
 		want += "TERM\n"
@@ -332,15 +332,9 @@ func unreadableRun(t *testing.T, im impl, unbuffered bool) string {
 	r := startProxy(t, im, dir, env, pidfile, dir+"/daemon.sh", dir, "fg")
 	daemon := r.daemonPid(t)
 	msg := "Can't read child pidfile " + pidfile + "!\n"
-	var rep strings.Builder
 	want := ""
 	if unbuffered {
-		// Missing pidfile: synchronised on the message itself.
-		for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP} {
-			r.signal(t, sig)
-			want += msg
-			r.waitStdout(t, want)
-		}
+		want = missingPidfile(t, r, msg)
 	}
 	fifo := &fifoFeeder{path: pidfile}
 	for _, c := range unreadable() {
@@ -351,16 +345,10 @@ func unreadableRun(t *testing.T, im impl, unbuffered bool) string {
 		fifo.feed(t, r, syscall.SIGHUP, c)
 		r.waitLogged(t, i+1) // the daemon's shell would merge pending HUPs
 	}
-	w := fifo.signalAndOpen(t, r, syscall.SIGTERM) // every earlier handler has finished
-	fmt.Fprintf(&rep, "stdout before exit %q\n", r.file("pidproxy.out"))
-	if got := r.file("pidproxy.out"); (unbuffered && got != r.normalize(want)) || (!unbuffered && got != "") {
-		t.Errorf("%s: stdout before exit is %q (unbuffered %v)", im.name, got, unbuffered)
+	before := lastTerm(t, r, fifo, daemon)
+	if (unbuffered && before != r.normalize(want)) || (!unbuffered && before != "") {
+		t.Errorf("%s: stdout before exit is %q (unbuffered %v)", im.name, before, unbuffered)
 	}
-	if _, err := fmt.Fprintf(w, "%d\n", daemon); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
-	r.waitExit(t, 5*time.Second)
 	logged := r.waitLogged(t, len(readable(daemon))+1)
 	if wantLog := strings.Repeat("HUP\n", len(readable(daemon))) + "TERM\n"; logged != wantLog {
 		t.Errorf("%s: daemon got %q, want %q", im.name, logged, wantLog)
@@ -368,8 +356,35 @@ func unreadableRun(t *testing.T, im impl, unbuffered bool) string {
 	if got := r.file("pidproxy.out"); got != r.normalize(want) || r.status != 0 {
 		t.Errorf("%s: status %d, stdout %q, want %q", im.name, r.status, got, want)
 	}
-	fmt.Fprintf(&rep, "daemon got %q\nstatus %d\n%s", logged, r.status, r.output())
-	return rep.String()
+	return fmt.Sprintf("stdout before exit %q\ndaemon got %q\nstatus %d\n%s", before, logged, r.status, r.output())
+}
+
+// missingPidfile sends TERM and HUP while there is no pidfile, waiting for
+// each message (stdout is unbuffered), and returns what was printed.
+func missingPidfile(t *testing.T, r *proxyRun, msg string) string {
+	t.Helper()
+	want := ""
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP} {
+		r.signal(t, sig)
+		want += msg
+		r.waitStdout(t, want)
+	}
+	return want
+}
+
+// lastTerm sends TERM with the daemon's pid in the pidfile and waits for
+// pidproxy to exit; it returns stdout as it was once every earlier handler
+// had finished, before the exit flushed it.
+func lastTerm(t *testing.T, r *proxyRun, fifo *fifoFeeder, daemon int) string {
+	t.Helper()
+	w := fifo.signalAndOpen(t, r, syscall.SIGTERM)
+	before := r.file("pidproxy.out")
+	if _, err := fmt.Fprintf(w, "%d\n", daemon); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	r.waitExit(t, 5*time.Second)
+	return before
 }
 
 // waitStdout polls until pidproxy's stdout is want.
@@ -384,37 +399,38 @@ func (r *proxyRun) waitStdout(t *testing.T, want string) {
 // os.kill raise in the signal handler: a traceback on stderr, status 1.
 func TestKillFails(t *testing.T) {
 	t.Parallel()
-	cases := map[string]string{
-		"gone":      "99999999\n",
-		"above int": "2147483648",
-		"below int": "-2147483649",
-		"huge":      "99999999999999999999",
+	cases := map[string][2]string{
+		"gone":      {"99999999\n", "ProcessLookupError: [Errno 3] No such process\n"},
+		"above int": {"2147483648", "OverflowError: signed integer is greater than maximum\n"},
+		"below int": {"-2147483649", "OverflowError: signed integer is less than minimum\n"},
+		"huge":      {"99999999999999999999", "OverflowError: Python int too large to convert to C long\n"},
 	}
-	last := map[string]string{
-		"gone":      "ProcessLookupError: [Errno 3] No such process\n",
-		"above int": "OverflowError: signed integer is greater than maximum\n",
-		"below int": "OverflowError: signed integer is less than minimum\n",
-		"huge":      "OverflowError: Python int too large to convert to C long\n",
-	}
-	for name, content := range cases {
+	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			forEachImpl(t, "kill failing for "+name, func(t *testing.T, im impl) string {
-				dir := runDir(t)
-				pidfile := filepath.Join(dir, "bad.pid")
-				if err := os.WriteFile(pidfile, []byte(content), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				r := startProxy(t, im, dir, baseEnv(dir), pidfile, dir+"/daemon.sh", dir, "fg")
-				r.daemonPid(t)
-				r.signal(t, syscall.SIGUSR1)
-				r.waitExit(t, 5*time.Second)
-				stderr := r.file("pidproxy.err")
-				if r.status != 1 || !strings.HasPrefix(stderr, "Traceback (most recent call last):\n  File \"PIDPROXY\", line 33") || !strings.HasSuffix(stderr, last[name]) {
-					t.Errorf("%s: status %d\n%s", im.name, r.status, r.output())
-				}
-				return fmt.Sprintf("status %d\n%s", r.status, r.output())
+				return killFails(t, im, c[0], c[1])
 			})
 		})
 	}
+}
+
+// killFails relays USR1 to the pid written as content and expects the
+// traceback ending in last.
+func killFails(t *testing.T, im impl, content, last string) string {
+	dir := runDir(t)
+	pidfile := filepath.Join(dir, "bad.pid")
+	if err := os.WriteFile(pidfile, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := startProxy(t, im, dir, baseEnv(dir), pidfile, dir+"/daemon.sh", dir, "fg")
+	r.daemonPid(t)
+	r.signal(t, syscall.SIGUSR1)
+	r.waitExit(t, 5*time.Second)
+	stderr := r.file("pidproxy.err")
+	head := "Traceback (most recent call last):\n  File \"PIDPROXY\", line 33, in <module>\n"
+	if r.status != 1 || !strings.HasPrefix(stderr, head) || !strings.HasSuffix(stderr, last) {
+		t.Errorf("%s: status %d\n%s", im.name, r.status, r.output())
+	}
+	return fmt.Sprintf("status %d\n%s", r.status, r.output())
 }
