@@ -105,7 +105,7 @@ func (p *Proc) changeState(now time.Time, to State, expected bool) {
 	p.state = to
 	if to == Backoff {
 		p.backoff++
-		p.delay = now.Add(secs(p.backoff))
+		p.delay = now.Add(p.pol.backoffDelay(p.backoff))
 	}
 	p.emit(StateChanged{StateEvent{From: from, To: to, Tries: p.backoff, Expected: expected, Pid: p.pid}})
 }
@@ -210,7 +210,7 @@ func (p *Proc) giveUp(now time.Time) {
 }
 
 func (p *Proc) giveUpIfExhausted(now time.Time) {
-	if p.state == Backoff && p.backoff > p.pol.Startretries {
+	if p.state == Backoff && p.pol.exhausted(p.backoff) {
 		p.giveUp(now)
 		p.log(loglevel.Info, fmt.Sprintf("gave up: %s entered FATAL state, too many start retries too quickly", p.name))
 	}
@@ -462,7 +462,7 @@ func (p *Proc) SpawnDue(now time.Time, supervisorRunning bool) bool {
 	case Stopped:
 		return p.laststart.IsZero() && p.pol.Autostart
 	case Backoff:
-		return p.backoff <= p.pol.Startretries && now.After(p.delay)
+		return !p.pol.exhausted(p.backoff) && now.After(p.delay)
 	}
 	return false
 }
@@ -509,7 +509,7 @@ func (p *Proc) Deadline() time.Time {
 	case Starting:
 		return p.laststart.Add(secs(p.pol.Startsecs) + 1)
 	case Backoff:
-		if p.backoff > p.pol.Startretries {
+		if p.pol.exhausted(p.backoff) {
 			return due // FATAL is decided regardless of the supervisor's mood
 		}
 		if p.mayStart {
@@ -557,8 +557,8 @@ func (p *Proc) adjustForRollback(now time.Time) {
 			p.delay = now.Add(secs(p.pol.Stopwaitsecs))
 		}
 	case Backoff:
-		if !p.delay.IsZero() && now.Before(p.delay.Add(-secs(p.backoff))) {
-			p.delay = now.Add(secs(p.backoff))
+		if d := p.pol.backoffDelay(p.backoff); !p.delay.IsZero() && now.Before(p.delay.Add(-d)) {
+			p.delay = now.Add(d)
 		}
 	}
 }

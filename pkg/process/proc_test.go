@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -604,4 +605,52 @@ func TestEffectBatches(t *testing.T) {
 	check("first spawn fails", kinds(q.Spawned(0, errors.New("nope"))), "log state:BACKOFF timer")
 	check("retry", kinds(q.Transition(t0.Add(2*time.Second), true)), "state:STARTING spawn")
 	check("retry fails", kinds(q.Spawned(0, errors.New("nope"))), "log state:BACKOFF state:FATAL log timer")
+}
+
+// TestBackoffPolicies: backoff=exponential doubles the delay, backoff_max
+// caps it, and startretries=unlimited never gives up (EXTENSIONS.md §3).
+func TestBackoffPolicies(t *testing.T) {
+	delays := func(s *sim) []time.Duration {
+		// Each retry comes 10 ms (the child's life) plus the delay plus
+		// the 1 ns step after the previous spawn.
+		var out []time.Duration
+		for i := 1; i < len(s.spawnAt); i++ {
+			out = append(out, (s.spawnAt[i]-s.spawnAt[i-1]-10*time.Millisecond).Truncate(time.Millisecond))
+		}
+		return out
+	}
+	cases := []struct {
+		name string
+		mod  func(*Policy)
+		want []time.Duration
+	}{
+		{"linear (the original)", func(p *Policy) {}, []time.Duration{1e9, 2e9, 3e9, 4e9, 5e9}},
+		{"exponential", func(p *Policy) { p.ExponentialBackoff = true }, []time.Duration{1e9, 2e9, 4e9, 8e9, 16e9}},
+		{"exponential capped", func(p *Policy) { p.ExponentialBackoff = true; p.BackoffMax = 5 }, []time.Duration{1e9, 2e9, 4e9, 5e9, 5e9}},
+		{"linear capped", func(p *Policy) { p.BackoffMax = 2 }, []time.Duration{1e9, 2e9, 2e9, 2e9, 2e9}},
+	}
+	for _, c := range cases {
+		synctest.Test(t, func(t *testing.T) {
+			pol := basePolicy()
+			pol.Startretries = 5
+			c.mod(&pol)
+			s := newSim(t, pol, func(int) time.Duration { return 10 * time.Millisecond })
+			s.run(10*time.Minute, func() bool { return s.p.State() == Fatal })
+			if got := delays(s); !slices.Equal(got, c.want) {
+				t.Errorf("%s: delays %v; want %v", c.name, got, c.want)
+			}
+		})
+	}
+	synctest.Test(t, func(t *testing.T) {
+		pol := basePolicy()
+		pol.UnlimitedRetries, pol.ExponentialBackoff, pol.BackoffMax = true, true, 1
+		s := newSim(t, pol, func(int) time.Duration { return 10 * time.Millisecond })
+		s.run(24*time.Hour, func() bool { return s.p.State() == Fatal || len(s.spawnAt) > 1000 })
+		if s.p.State() == Fatal || len(s.spawnAt) <= 1000 {
+			t.Fatalf("unlimited retries: %s after %d spawns", s.p.State(), len(s.spawnAt))
+		}
+		if s.p.Backoff() < 1000 {
+			t.Errorf("tries %d after 1,000 failures", s.p.Backoff())
+		}
+	})
 }

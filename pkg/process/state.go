@@ -112,6 +112,33 @@ type Policy struct {
 	// instant instead respawns it hundreds of times a second and it is never
 	// seen down. A run that lasted longer is replaced at once.
 	RestartThrottle time.Duration
+
+	// Our extensions (backoff=, backoff_max=, startretries=unlimited);
+	// their zero values are the original's behaviour.
+	ExponentialBackoff bool // delays 1, 2, 4, 8 … s instead of 1, 2, 3 …
+	BackoffMax         int  // seconds; caps every delay when > 0
+	UnlimitedRetries   bool // BACKOFF never gives up to FATAL
+}
+
+// maxBackoffShift bounds the doubling: 2^30 s is decades, and more would
+// overflow a Duration.
+const maxBackoffShift = 30
+
+// backoffDelay is how long BACKOFF waits before try number tries (from 1).
+func (pol *Policy) backoffDelay(tries int) time.Duration {
+	d := secs(tries)
+	if pol.ExponentialBackoff {
+		d = time.Second << min(max(tries-1, 0), maxBackoffShift)
+	}
+	if pol.BackoffMax > 0 {
+		d = min(d, secs(pol.BackoffMax))
+	}
+	return d
+}
+
+// exhausted reports whether tries failed starts use up the retries.
+func (pol *Policy) exhausted(tries int) bool {
+	return !pol.UnlimitedRetries && tries > pol.Startretries
 }
 
 func (pol *Policy) expected(es int) bool {
