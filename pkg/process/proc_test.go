@@ -615,7 +615,7 @@ func TestBackoffPolicies(t *testing.T) {
 		// the 1 ns step after the previous spawn.
 		var out []time.Duration
 		for i := 1; i < len(s.spawnAt); i++ {
-			out = append(out, (s.spawnAt[i]-s.spawnAt[i-1]-10*time.Millisecond).Truncate(time.Millisecond))
+			out = append(out, (s.spawnAt[i] - s.spawnAt[i-1] - 10*time.Millisecond).Truncate(time.Millisecond))
 		}
 		return out
 	}
