@@ -61,7 +61,7 @@ func newEngine(t *testing.T, conf string) *engine {
 	}
 	sup, err := supervisor.New(supervisor.Options{
 		Config: cfg, Log: log, Reaper: reaper,
-		MainLogPath: logPath, MainLogRing: log.Ring(), Version: "test",
+		MainLogPath: logPath, MainLogRing: log.Ring(),
 		ReopenMainLog: log.Reopen, ClearMainLog: log.Clear,
 	})
 	if err != nil {

@@ -271,7 +271,7 @@ func standIn(path string) error {
 	ring := logfile.NewRing(1 << 20)
 	sup, err := supervisor.New(supervisor.Options{
 		Config: cfg, LoadOptions: config.Options{}, Reaper: reaper,
-		Log: ringLog{ring}, MainLogRing: ring, Version: "stand-in",
+		Log: ringLog{ring}, MainLogRing: ring,
 	})
 	if err != nil {
 		return err
