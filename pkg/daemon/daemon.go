@@ -184,6 +184,10 @@ func (d *daemon) run(cfg *config.Config) int {
 		if !errors.As(runErr, &restart) {
 			os.Remove(cfg.Supervisord.Pidfile)
 			in.log.Close()
+			var critical *supervisor.CriticalError
+			if errors.As(runErr, &critical) {
+				return 1 // critical=true: let the orchestrator restart us
+			}
 			return 0
 		}
 		in.log.Close()

@@ -467,6 +467,23 @@ func (p *Proc) SpawnDue(now time.Time, supervisorRunning bool) bool {
 	return false
 }
 
+// SpawnPending reports whether an autostart, autorestart or backoff retry
+// is pending, however far off: what the owner may hold back (depends_on).
+func (p *Proc) SpawnPending() bool {
+	if p.pid != 0 {
+		return false
+	}
+	switch p.state {
+	case Exited:
+		return p.restartWanted()
+	case Stopped:
+		return p.laststart.IsZero() && p.pol.Autostart
+	case Backoff:
+		return !p.pol.exhausted(p.backoff)
+	}
+	return false
+}
+
 // killDue is when the next SIGKILL is due while STOPPING: delay, but with
 // stopwaitsecs=0 SIGKILL repeats at most once a second, the pace of the
 // original's 1-second poll, instead of in a busy loop.

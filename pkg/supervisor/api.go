@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -208,8 +209,23 @@ func (s *Supervisor) info(p *proc, now time.Time) rpc.ProcessInfo {
 		State: int(in.State), StateName: in.StateName,
 		SpawnErr: in.Spawnerr, ExitStatus: in.ExitStatus,
 		StdoutLogfile: p.stdout.path, StderrLogfile: p.stderr.path,
-		PID: in.Pid, Description: in.Description,
+		PID: in.Pid, Description: s.describe(p, in.Description),
 	}
+}
+
+// describe is the original's description, with what our extensions add:
+// "waiting for db" while depends_on holds a start back, and the health of
+// a checked RUNNING process appended (", healthy").
+func (s *Supervisor) describe(p *proc, desc string) string {
+	if s.hasDeps && heldBack(p, s.mood == MoodRunning) {
+		return "waiting for " + strings.Join(waitingFor(p), ", ")
+	}
+	if p.health != nil && p.m.State() == process.Running {
+		if h := p.health.describe(); h != "" {
+			return desc + ", " + h
+		}
+	}
+	return desc
 }
 
 func (s *Supervisor) Processes() []rpc.ProcessInfo {
@@ -326,10 +342,47 @@ func (s *Supervisor) StopProcess(namespec string) (rpc.Waiter, error) {
 }
 
 // StopProcesses stops each process in one step of the loop.
+// With depends_on, a process whose dependents are stopped in the same
+// batch (stop all, a group) is stopped once they are gone.
 func (s *Supervisor) StopProcesses(namespecs []string) ([]rpc.Waiter, []error) {
-	return s.onProcs(namespecs, s.stop, func(ctx context.Context, p *proc, _ string) error {
+	var batch map[*proc]bool // on the loop, at the first op
+	op := func(p *proc, ns string) (bool, error) {
+		if !s.hasDeps || len(namespecs) < 2 {
+			return s.stop(p, ns)
+		}
+		if batch == nil {
+			batch = s.procsOf(namespecs)
+		}
+		return s.stopInBatch(p, ns, batch)
+	}
+	return s.onProcs(namespecs, op, func(ctx context.Context, p *proc, _ string) error {
 		return s.waitStopped(ctx, p)
 	})
+}
+
+// procsOf is the set of processes namespecs name.
+func (s *Supervisor) procsOf(namespecs []string) map[*proc]bool {
+	set := map[*proc]bool{}
+	for _, ns := range namespecs {
+		if p := s.findProc(ns); p != nil {
+			set[p] = true
+		}
+	}
+	return set
+}
+
+// stopInBatch is stop, held back while a dependent in the batch runs.
+func (s *Supervisor) stopInBatch(p *proc, namespec string, batch map[*proc]bool) (wait bool, err error) {
+	held := slices.ContainsFunc(p.dependents, func(d *proc) bool { return batch[d] && !d.m.State().IsStopped() })
+	if !held {
+		return s.stop(p, namespec)
+	}
+	if !p.m.State().IsRunning() {
+		return false, fault.New(fault.NotRunning, namespec)
+	}
+	p.stopWanted = true
+	s.touch(p)
+	return true, nil
 }
 
 // onProcs runs op on the loop for each named process, in order, in one
@@ -370,6 +423,10 @@ func (s *Supervisor) beginStart(p *proc, namespec string, now time.Time) ([]proc
 	case st == process.Unknown:
 		return nil, fault.New(fault.Failed, namespec+" is in an unknown process state")
 	}
+	if s.hasDeps && !depsReady(p) {
+		s.requestStart(p, map[*proc]bool{})
+		return nil, nil
+	}
 	effs, err := p.m.Start(now)
 	if err != nil {
 		return effs, fault.New(fault.Failed, err.Error())
@@ -380,6 +437,9 @@ func (s *Supervisor) beginStart(p *proc, namespec string, now time.Time) ([]proc
 // finishStart is the rest, once the spawn is done: SPAWN_ERROR, or one
 // transition; wait is true unless the process is RUNNING already.
 func (s *Supervisor) finishStart(p *proc, namespec string, now time.Time) (wait bool, err error) {
+	if p.wantStart {
+		return true, nil // held until its dependencies are up
+	}
 	if p.m.Spawnerr() != "" {
 		return false, fault.New(fault.SpawnError, namespec)
 	}
@@ -412,6 +472,11 @@ func (s *Supervisor) waitStarted(ctx context.Context, p *proc, namespec string) 
 		var watch chan struct{}
 		s.call(func() {
 			switch {
+			case p.wantStart:
+				if f := fatalDependency(p, map[*proc]bool{}); f != nil {
+					p.wantStart = false
+					done, err = true, dependencyFatal(f)
+				}
 			case p.m.Spawnerr() != "":
 				done, err = true, fault.New(fault.SpawnError, namespec)
 			case p.m.State() == process.Running:

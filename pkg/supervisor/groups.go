@@ -27,6 +27,7 @@ func (s *Supervisor) addGroup(gc *config.Group) bool {
 	s.order = append(s.order, g)
 	s.sortGroups()
 	s.rerank()
+	s.rewire()
 	for _, p := range g.procs {
 		s.touch(p)
 	}
@@ -54,6 +55,7 @@ func (s *Supervisor) removeGroup(name string) bool {
 		}
 	}
 	s.rerank()
+	s.rewire()
 	s.emit(Event{Name: EvGroupRemoved, Group: name, Payload: "groupname:" + name + "\n"})
 	return true
 }
@@ -95,7 +97,7 @@ func (sd *shutdown) advance(s *Supervisor) bool {
 		level := sd.levels[0]
 		if !sd.levelStopped {
 			for _, g := range level {
-				g.stopAll(s, now)
+				s.stopGroup(g, now)
 			}
 			sd.levelStopped = true
 		}
@@ -114,6 +116,20 @@ func (sd *shutdown) advance(s *Supervisor) bool {
 		sd.nextReport = now.Add(3*time.Second + time.Millisecond)
 	}
 	return false
+}
+
+// stopGroup is the original's stop_all for g, except that with
+// depends_on a process's dependents are stopped before it.
+func (s *Supervisor) stopGroup(g *group, now time.Time) {
+	if !s.hasDeps {
+		g.stopAll(s, now)
+		return
+	}
+	for i := len(g.procs) - 1; i >= 0; i-- {
+		if p := g.procs[i]; !p.m.State().IsStopped() {
+			s.stopAfterDependents(p, now)
+		}
+	}
 }
 
 // shutdownReport logs what shutdown is waiting for.

@@ -38,7 +38,11 @@ func (s *Supervisor) pass() {
 		running := s.mood == MoodRunning
 		steps := make([]step, 0, len(batch))
 		for _, p := range batch {
-			steps = append(steps, step{p, p.m.Transition(now, running)})
+			if effs := s.released(p, now); effs != nil {
+				steps = append(steps, step{p, effs})
+				continue
+			}
+			steps = append(steps, step{p, p.m.Transition(now, running && depsReady(p))})
 		}
 		s.forkAhead(steps)
 		for _, st := range steps {
@@ -208,6 +212,12 @@ func (s *Supervisor) stateChanged(p *proc, ev process.StateEvent) {
 		s.live += d
 	}
 	s.emitState(p, ev)
+	if s.hasDeps {
+		s.dependencyChanged(p)
+	}
+	if ev.To == process.Fatal && p.cfg.Critical {
+		s.critical(p, "entered FATAL state")
+	}
 }
 
 // endsInSpawn reports whether a Transition's effects ask for a spawn.

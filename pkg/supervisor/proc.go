@@ -81,6 +81,13 @@ type proc struct {
 	// watch is closed (and replaced) on every state change, waking waiters.
 	watch chan struct{}
 
+	// depends_on (deps.go).
+	deps, dependents []*proc
+	wantStart        bool // a start is held until the dependencies are up
+	stopWanted       bool // a stop is held until the dependents are stopped
+
+	health *procHealth // nil without healthcheck= (health.go)
+
 	// The loop's schedule (pass.go).
 	rank   int       // position in pass order
 	dirty  bool      // in the dirty set
@@ -122,7 +129,7 @@ func (s *Supervisor) newProc(g *group, pc *config.Process) *proc {
 const restartThrottle = time.Second
 
 func policy(pc *config.Process) process.Policy {
-	return process.Policy{
+	pol := process.Policy{
 		Autostart:    pc.Autostart,
 		Startsecs:    pc.Startsecs,
 		Startretries: pc.Startretries,
@@ -135,6 +142,8 @@ func policy(pc *config.Process) process.Policy {
 
 		RestartThrottle: restartThrottle,
 	}
+	policyExtensions(&pol, pc.Extensions)
+	return pol
 }
 
 func autorestart(a config.Autorestart) process.Autorestart {

@@ -122,6 +122,8 @@ type Supervisor struct {
 	deadlines deadlines      // processes waiting for a time, earliest first
 	live      int            // processes not in a stopped state
 	draining  []*proc        // reaped, waiting for their pipes (drain.go)
+	hasDeps   bool           // some process has depends_on (deps.go)
+	exitErr   error          // why Run ends in failure (critical.go)
 	stopping  *shutdown      // non-nil while stopping everything (shutdown or restart)
 	next      *config.Config // set while a restart is pending
 	events    *bus
@@ -236,7 +238,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 				if s.mood == MoodRestarting && s.next != nil {
 					return &RestartRequest{Config: s.next}
 				}
-				return nil
+				return s.exitErr
 			}
 			s.pass() // the stops advance just made
 		}
