@@ -6,6 +6,8 @@
 // to write to a listener's stdin.
 package events
 
+import "strconv"
+
 // parents maps every event type name to its parent type ("" for EVENT, the
 // root). Subscribing to a type receives it and all its subtypes, as the
 // original's isinstance() check does.
@@ -57,18 +59,62 @@ var abstract = map[string]bool{
 // TickNames are the concrete TICK_N types.
 var TickNames = []string{"TICK_5", "TICK_60", "TICK_3600"}
 
-// Known reports whether name is an event type of the original.
+// Our event types (EXTENSIONS.md §2): a checked process became healthy or
+// unhealthy.
+const (
+	ProcessHealthHealthy   = "PROCESS_HEALTH_HEALTHY"
+	ProcessHealthUnhealthy = "PROCESS_HEALTH_UNHEALTHY"
+)
+
+// ExtensionNames are our event types. They stand outside the original's
+// hierarchy, each a root of its own: only a pool whose events= names one
+// receives it. EVENT does not include them, so the original's listeners
+// (events=EVENT, or PROCESS_STATE) never see a type they do not know.
+var ExtensionNames = []string{ProcessHealthHealthy, ProcessHealthUnhealthy}
+
+// Known reports whether name is an event type: the original's or ours.
 func Known(name string) bool {
+	return Original(name) || Extension(name)
+}
+
+// Original reports whether name is an event type of the original.
+func Original(name string) bool {
 	_, ok := parents[name]
 	return ok
+}
+
+// Extension reports whether name is one of our event types.
+func Extension(name string) bool {
+	for _, n := range ExtensionNames {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+// HealthPayload is the payload of PROCESS_HEALTH_HEALTHY and
+// PROCESS_HEALTH_UNHEALTHY, shaped like PROCESS_STATE_RUNNING's so that
+// the original's payload parsers (childutils.get_headers) read it:
+// from_state is the health before the change (STARTING, HEALTHY or
+// UNHEALTHY), then the process's pid and its consecutive failed checks.
+//
+//	processname:web groupname:web from_state:HEALTHY pid:4242 failures:3
+func HealthPayload(process, group, fromHealth string, pid, failures int) string {
+	return "processname:" + process + " groupname:" + group + " from_state:" + fromHealth +
+		" pid:" + strconv.Itoa(pid) + " failures:" + strconv.Itoa(failures)
 }
 
 // Abstract reports whether name is an abstract type (only subscribed to).
 func Abstract(name string) bool { return abstract[name] }
 
-// IsA reports whether an event of type name is an instance of typ.
+// IsA reports whether an event of type name is an instance of typ. Our
+// types are instances of themselves only.
 func IsA(name, typ string) bool {
-	if !Known(name) {
+	if Extension(name) {
+		return name == typ
+	}
+	if !Original(name) {
 		return false
 	}
 	for n := name; ; n = parents[n] {
