@@ -161,12 +161,10 @@ func dependencyFatal(d *proc) error {
 // released are the held-back starts and stops a pass can carry out now.
 func (s *Supervisor) released(p *proc, now time.Time) []process.Effect {
 	switch {
-	case p.wantStart && depsReady(p):
+	case p.wantStart && depsReady(p) && p.m.State().IsStopped():
 		p.wantStart = false
-		if !p.m.State().IsRunning() {
-			effs, _ := p.m.Start(now)
-			return effs
-		}
+		effs, _ := p.m.Start(now)
+		return effs
 	case p.stopWanted && !hasLiveDependents(p):
 		p.stopWanted = false
 		return s.stopEffects(p, now)

@@ -30,6 +30,10 @@ type spawnPipes struct {
 
 // reaped handles one child reaped by the reaper.
 func (s *Supervisor) reaped(ex spawn.Exit) {
+	if s.checkReaped(ex) {
+		s.logSIGCHLD()
+		return
+	}
 	p, ok := s.byPid[ex.Pid]
 	if !ok {
 		_, msg := process.DecodeWaitStatus(ex.Status)

@@ -45,6 +45,9 @@ func (s *Supervisor) removeGroup(name string) bool {
 		p.stdout.close()
 		p.stderr.close()
 		p.gone = true
+		if p.health != nil {
+			s.abandonCheck(p)
+		}
 		s.setDeadline(p, time.Time{})
 	}
 	delete(s.groups, name)

@@ -48,6 +48,11 @@ func (s *Supervisor) pass() {
 		for _, st := range steps {
 			_ = s.exec(st.p, st.effs)
 		}
+		for _, p := range batch {
+			if p.health != nil && !p.gone {
+				s.healthStep(p, now)
+			}
+		}
 		now = s.clock.Now()
 	}
 	s.tick(now)
@@ -107,6 +112,19 @@ func (s *Supervisor) rerank() {
 
 // setDeadline records when p's machine wants Transition next.
 func (s *Supervisor) setDeadline(p *proc, at time.Time) {
+	p.machineDue = at
+	s.reschedule(p)
+}
+
+// reschedule puts p in the heap at its earliest deadline: its machine's,
+// or its health check's.
+func (s *Supervisor) reschedule(p *proc) {
+	at := p.machineDue
+	if p.health != nil {
+		if w := p.health.t.Wake(); !w.IsZero() && (at.IsZero() || w.Before(at)) {
+			at = w
+		}
+	}
 	switch {
 	case p.gone || at.IsZero():
 		if p.heapAt >= 0 {
@@ -212,6 +230,12 @@ func (s *Supervisor) stateChanged(p *proc, ev process.StateEvent) {
 		s.live += d
 	}
 	s.emitState(p, ev)
+	if ev.To == process.Starting {
+		p.wantStart = false // whoever started it, the held start is done
+	}
+	if p.health != nil {
+		s.healthStateChanged(p, ev)
+	}
 	if s.hasDeps {
 		s.dependencyChanged(p)
 	}

@@ -89,11 +89,12 @@ type proc struct {
 	health *procHealth // nil without healthcheck= (health.go)
 
 	// The loop's schedule (pass.go).
-	rank   int       // position in pass order
-	dirty  bool      // in the dirty set
-	gone   bool      // its group was removed
-	heapAt int       // index in the deadline heap, -1 if not in it
-	due    time.Time // the deadline it is in the heap for
+	rank       int       // position in pass order
+	dirty      bool      // in the dirty set
+	gone       bool      // its group was removed
+	heapAt     int       // index in the deadline heap, -1 if not in it
+	due        time.Time // the deadline it is in the heap for
+	machineDue time.Time // the machine's last Timer effect
 }
 
 // output is one stream's log file, ring and pipeline. The rotator is opened
@@ -121,6 +122,7 @@ func (s *Supervisor) newProc(g *group, pc *config.Process) *proc {
 		p.stderr = &output{name: pc.Name, stream: "stderr", ring: logfile.NewRing(1)}
 	}
 	p.m = process.New(pc.Name, pc.Group, policy(pc))
+	p.health = newProcHealth(pc.Health)
 	return p
 }
 

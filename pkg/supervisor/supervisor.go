@@ -19,6 +19,7 @@ import (
 
 	"github.com/gosupervisor/gosupervisor/pkg/config"
 	"github.com/gosupervisor/gosupervisor/pkg/events"
+	"github.com/gosupervisor/gosupervisor/pkg/health"
 	"github.com/gosupervisor/gosupervisor/pkg/logfile"
 	"github.com/gosupervisor/gosupervisor/pkg/loglevel"
 	"github.com/gosupervisor/gosupervisor/pkg/spawn"
@@ -73,6 +74,10 @@ type Options struct {
 	Idle logfile.Parker
 	// Clock gives the engine its time and timers; nil means the real clock.
 	Clock Clock
+	// Check, when set, runs every health check in place of the real
+	// probes and exec children (engine tests' fake checks). It runs off
+	// the loop and must return by ctx's deadline.
+	Check func(ctx context.Context, namespec string, hc *config.HealthCheck) health.Result
 	// Environ is supervisord's environment at start, inherited by children;
 	// nil means os.Environ().
 	Environ []string
@@ -123,6 +128,8 @@ type Supervisor struct {
 	live      int            // processes not in a stopped state
 	draining  []*proc        // reaped, waiting for their pipes (drain.go)
 	hasDeps   bool           // some process has depends_on (deps.go)
+	prober    *health.Prober // http/tcp health checks (health.go)
+	checkPids map[int]*proc  // exec health checks' children
 	exitErr   error          // why Run ends in failure (critical.go)
 	stopping  *shutdown      // non-nil while stopping everything (shutdown or restart)
 	next      *config.Config // set while a restart is pending
@@ -173,6 +180,8 @@ func New(opts Options) (*Supervisor, error) {
 		lastTick:   map[int]int64{},
 		bufs:       logfile.NewBufferPool(),
 		env:        newEnvironment(opts.Environ),
+		prober:     health.NewProber(),
+		checkPids:  map[int]*proc{},
 	}
 	s.setConfig(opts.Config)
 	s.initListeners()
