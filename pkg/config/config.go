@@ -156,6 +156,9 @@ type Group struct {
 	ResultHandler string
 	// FastCGI groups.
 	Socket *FCGISocket
+	// DependsOn is [group:x] depends_on (ours), as written; it is already
+	// merged into each process's DependsOn, and kept for reread/update.
+	DependsOn []string
 }
 
 // FCGISocket is an [fcgi-program:x] socket.

@@ -8,9 +8,10 @@ import (
 
 // Equal is the original's "changed" comparison (SPEC §8), g being the newly
 // read group and o the active one: name, priority and the ordered process
-// configs; pools also compare buffer_size, events and result_handler, fcgi
-// groups their socket URL. Like Python's isinstance-based __eq__, a new
-// plain program group equals an old fcgi group with the same processes.
+// configs (our keys included, and [group:x] depends_on); pools also compare
+// buffer_size, events and result_handler, fcgi groups their socket URL.
+// Like Python's isinstance-based __eq__, a new plain program group equals an
+// old fcgi group with the same processes.
 func (g *Group) Equal(o *Group) bool {
 	if g == nil || o == nil {
 		return g == o
@@ -21,7 +22,8 @@ func (g *Group) Equal(o *Group) bool {
 	if g.Kind == FCGIGroup && (o.Kind != FCGIGroup || g.Socket.URL != o.Socket.URL) {
 		return false
 	}
-	if g.Name != o.Name || g.Priority != o.Priority || len(g.Processes) != len(o.Processes) {
+	if g.Name != o.Name || g.Priority != o.Priority || len(g.Processes) != len(o.Processes) ||
+		!slices.Equal(g.DependsOn, o.DependsOn) {
 		return false
 	}
 	for i := range g.Processes {
@@ -39,9 +41,9 @@ func (g *Group) Equal(o *Group) bool {
 	return true
 }
 
-// Equal compares every program key the original compares; a log file that
-// is AUTO on either side counts as equal (the active one has been resolved
-// to a real path by then).
+// Equal compares every program key the original compares, and ours; a log
+// file that is AUTO on either side counts as equal (the active one has been
+// resolved to a real path by then).
 func (p *Process) Equal(o *Process) bool {
 	if p.Name != o.Name || p.Command != o.Command || p.Directory != o.Directory ||
 		p.DirectoryEmpty != o.DirectoryEmpty || p.Umask != o.Umask ||
@@ -50,7 +52,8 @@ func (p *Process) Equal(o *Process) bool {
 		p.Stopsignal != o.Stopsignal || p.Stopwaitsecs != o.Stopwaitsecs ||
 		p.Stopasgroup != o.Stopasgroup || p.Killasgroup != o.Killasgroup ||
 		!slices.Equal(p.Exitcodes, o.Exitcodes) || p.RedirectStderr != o.RedirectStderr ||
-		p.Serverurl != o.Serverurl || !p.Stdout.equal(o.Stdout) || !p.Stderr.equal(o.Stderr) {
+		p.Serverurl != o.Serverurl || !p.Stdout.equal(o.Stdout) || !p.Stderr.equal(o.Stderr) ||
+		!p.Extensions.equal(&o.Extensions) {
 		return false
 	}
 	return maps.Equal(envMap(p.Environment), envMap(o.Environment))

@@ -71,6 +71,9 @@ func (l *loader) groups() ([]*Group, error) {
 			return nil, err
 		}
 		g := &Group{Name: name, Priority: prio, Kind: ProgramGroup}
+		if g.DependsOn, err = l.groupDependsOn(sec, name); err != nil {
+			return nil, err
+		}
 		// The original reuses its loop variable: after the first member, its
 		// error texts name that member's section instead of [group:x].
 		errSec := sec
@@ -92,6 +95,9 @@ func (l *loader) groups() ([]*Group, error) {
 			procs, err := l.processes(psec, name, ProgramGroup)
 			if err != nil {
 				return nil, err
+			}
+			for _, p := range procs {
+				p.DependsOn = mergeDeps(g.DependsOn, p.DependsOn)
 			}
 			g.Processes = append(g.Processes, procs...)
 		}
@@ -296,6 +302,23 @@ func (l *loader) fcgiGroup(sec string, intKey func(sec, key, def string) (int, e
 		return nil, err
 	}
 	return &Group{Name: name, Priority: prio, Kind: FCGIGroup, Processes: procs, Socket: s}, nil
+}
+
+// groupDependsOn reads [group:x] depends_on (ours), expanded with here,
+// ENV_*, group_name and host_node_name; it comes first in the depends_on
+// of every process of the group's programs. Its errors name the section.
+func (l *loader) groupDependsOn(sec, name string) ([]string, error) {
+	exp := l.base()
+	exp.set("group_name", name)
+	exp.set("host_node_name", l.hostname)
+	v, _, err := l.saneget(sec, "depends_on", exp)
+	if err == nil {
+		var deps []string
+		if deps, err = parseDependsOn(v); err == nil {
+			return deps, nil
+		}
+	}
+	return nil, l.sectionErr(sec, err.Error())
 }
 
 // processes is processes_from_section: errors get the section/file suffix.

@@ -151,6 +151,9 @@ func Load(path string, opts Options) (*Config, error) {
 	if c.Groups, err = l.groups(); err != nil {
 		return nil, err
 	}
+	if err := l.dependencies(c.Groups); err != nil {
+		return nil, err
+	}
 	for _, g := range c.Groups {
 		for _, p := range g.Processes {
 			p.Environment = mergeEnv(c.Supervisord.Environment, p.Environment)

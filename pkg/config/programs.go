@@ -80,6 +80,9 @@ func (l *loader) processesFromSection(sec, group string, kind GroupKind) ([]*Pro
 		if err != nil {
 			return nil, err
 		}
+		if err := r.extensions(p, kind, num == set.numprocsStart); err != nil {
+			return nil, err
+		}
 		procs = append(procs, p)
 	}
 	sort.SliceStable(procs, func(i, j int) bool {
@@ -126,7 +129,8 @@ func (r *programReader) scalars(base *Process) *programSettings {
 	base.Autostart = parsed(r, "autostart", "true", ParseBool)
 	base.Autorestart = parsed(r, "autorestart", "unexpected", parseAutorestart)
 	base.Startsecs = parsed(r, "startsecs", "1", ParseInt)
-	base.Startretries = parsed(r, "startretries", "3", ParseInt)
+	sr := parsed(r, "startretries", "3", parseStartretries)
+	base.Startretries, base.StartretriesUnlimited = sr.n, sr.unlimited
 	base.Stopsignal = parsed(r, "stopsignal", "TERM", parseSignal)
 	base.Stopwaitsecs = parsed(r, "stopwaitsecs", "10", ParseInt)
 	base.Stopasgroup = parsed(r, "stopasgroup", "false", ParseBool)

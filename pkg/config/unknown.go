@@ -21,10 +21,10 @@ var (
 		"stderr_events_enabled", "stderr_syslog"}
 	sectionKeys = map[string][]string{
 		"supervisord":      supervisordKeys,
-		"program":          programKeys,
-		"eventlistener":    append(slices.Clone(programKeys), "events", "buffer_size", "result_handler"),
-		"fcgi-program":     append(slices.Clone(programKeys), "socket", "socket_backlog", "socket_owner", "socket_mode"),
-		"group":            {"programs", "priority"},
+		"program":          slices.Concat(programKeys, processExtKeys, healthKeys),
+		"eventlistener":    slices.Concat(programKeys, []string{"events", "buffer_size", "result_handler"}, processExtKeys),
+		"fcgi-program":     slices.Concat(programKeys, []string{"socket", "socket_backlog", "socket_owner", "socket_mode"}, processExtKeys, healthKeys),
+		"group":            slices.Concat([]string{"programs", "priority"}, groupExtKeys),
 		"include":          {"files"},
 		"unix_http_server": {"file", "chmod", "chown", "username", "password"},
 		"inet_http_server": {"port", "username", "password"},
