@@ -92,7 +92,8 @@ func (c *Config) ConfigInfo() []ConfigInfo {
 }
 
 // Describe writes a human-readable summary of every resolved process, for
-// supervisord --check-config.
+// supervisord --check-config. Our keys add lines only to the processes
+// that use them.
 func (c *Config) Describe(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "config: %s\n", c.Path)
@@ -115,6 +116,7 @@ func (c *Config) Describe(w io.Writer) error {
 			fmt.Fprintf(&b, "    stderr log:  %s\n", stderr)
 			fmt.Fprintf(&b, "    autostart:   %t\n", p.Autostart)
 			fmt.Fprintf(&b, "    autorestart: %s\n", p.Autorestart)
+			c.describeExtensions(&b, p)
 		}
 	}
 	for _, m := range c.Messages {
@@ -142,4 +144,50 @@ func namespec(group, name string) string {
 		return name
 	}
 	return group + ":" + name
+}
+
+// describeExtensions writes the lines of our keys that p sets.
+func (c *Config) describeExtensions(b *strings.Builder, p *Process) {
+	if len(p.DependsOn) > 0 {
+		deps := make([]string, len(p.DependsOn))
+		for i, spec := range p.DependsOn {
+			_, kind := ResolveDependency(c.Groups, spec)
+			deps[i] = fmt.Sprintf("%s (%s)", spec, kind)
+		}
+		fmt.Fprintf(b, "    depends on:  %s\n", strings.Join(deps, ", "))
+	}
+	if h := p.Health; h != nil {
+		target := h.Target
+		if h.Kind == HealthExec {
+			target = quoteArgv(h.Argv)
+		}
+		fmt.Fprintf(b, "    healthcheck: %s %s (interval %ds, timeout %ds, retries %d, start period %ds, on_unhealthy %s)\n",
+			h.Kind, target, h.Interval, h.Timeout, h.Retries, h.StartPeriod, h.OnUnhealthy)
+	}
+	if p.StartretriesUnlimited {
+		fmt.Fprintf(b, "    startretries: %s\n", Unlimited)
+	}
+	if p.Backoff != BackoffLinear || p.BackoffMax > 0 {
+		limit := "no max"
+		if p.BackoffMax > 0 {
+			limit = fmt.Sprintf("max %ds", p.BackoffMax)
+		}
+		fmt.Fprintf(b, "    backoff:     %s, %s\n", p.Backoff, limit)
+	}
+	if p.Critical {
+		fmt.Fprintf(b, "    critical:    true\n")
+	}
+}
+
+// quoteArgv joins argv so that shlex.Split gives it back.
+func quoteArgv(argv []string) string {
+	out := make([]string, len(argv))
+	for i, a := range argv {
+		if a != "" && !strings.ContainsAny(a, " \t\r\n'\"\\") {
+			out[i] = a
+			continue
+		}
+		out[i] = "'" + strings.ReplaceAll(a, "'", `'"'"'`) + "'"
+	}
+	return strings.Join(out, " ")
 }
