@@ -64,10 +64,25 @@ func (s *Supervisor) resolveSpec(spec string) []*proc {
 		}
 		return nil
 	}
+	// A bare name is a program, else a group, else a process (as
+	// config.ResolveDependency checks it at load).
 	var out []*proc
 	for _, g := range s.order {
 		for _, p := range g.procs {
 			if p.cfg.Program == spec {
+				out = append(out, p)
+			}
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	if g := s.groups[spec]; g != nil {
+		return g.procs
+	}
+	for _, g := range s.order {
+		for _, p := range g.procs {
+			if p.cfg.Name == spec {
 				out = append(out, p)
 			}
 		}

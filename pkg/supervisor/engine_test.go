@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gosupervisor/gosupervisor/pkg/config"
+	"github.com/gosupervisor/gosupervisor/pkg/health"
 	"github.com/gosupervisor/gosupervisor/pkg/loglevel"
 	"github.com/gosupervisor/gosupervisor/pkg/spawn"
 )
@@ -149,8 +151,9 @@ func newEngine(t *testing.T, f *fakeSpawner, programs string) *engine {
 	return newEngineOn(t, f, programs, nil)
 }
 
-// newEngineOn is newEngine with Options.Clock set to clock (nil: the real one).
-func newEngineOn(t *testing.T, f *fakeSpawner, programs string, clock Clock) *engine {
+// newEngineOn is newEngine with Options.Clock set to clock (nil: the real
+// one) and any other options set by mods.
+func newEngineOn(t *testing.T, f *fakeSpawner, programs string, clock Clock, mods ...func(*Options)) *engine {
 	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "supervisord.conf")
@@ -160,7 +163,11 @@ func newEngineOn(t *testing.T, f *fakeSpawner, programs string, clock Clock) *en
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	e.s, err = New(Options{Config: cfg, Log: e.log, Reaper: f, Clock: clock, Environ: []string{"PATH=/usr/bin:/bin"}})
+	opts := Options{Config: cfg, Log: e.log, Reaper: f, Clock: clock, Environ: []string{"PATH=/usr/bin:/bin"}}
+	for _, mod := range mods {
+		mod(&opts)
+	}
+	e.s, err = New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -508,6 +515,336 @@ func TestEngineClock(t *testing.T) {
 		synctest.Wait()
 		if got := clock.count(); got != armed {
 			t.Errorf("an idle engine armed %d timers in 30 s", got-armed)
+		}
+	})
+}
+
+// TestEngineDependsOnOrdersStartup: depends_on wins over priority; a held
+// process is STOPPED and described as waiting.
+func TestEngineDependsOnOrdersStartup(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSpawner(func(string, int) time.Duration { return -1 })
+		e := newEngine(t, f, program("db", "priority=900", "startsecs=2")+
+			program("app", "priority=100", "depends_on=db", "startsecs=1")+
+			program("web", "priority=50", "depends_on=app"))
+		defer e.stop()
+		synctest.Wait()
+		if spawned, _ := f.snapshot(); !slices.Equal(names(spawned), []string{"db"}) {
+			t.Fatalf("at start spawned %v; want only db", spawned)
+		}
+		infos := map[string]string{}
+		for _, pi := range e.s.Processes() {
+			infos[pi.Name] = pi.StateName + " " + pi.Description
+		}
+		if infos["app"] != "STOPPED waiting for db" || infos["web"] != "STOPPED waiting for app" {
+			t.Errorf("held processes: %v", infos)
+		}
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		spawned, _ := f.snapshot()
+		if want := []string{"db@0s", "app@2.000000001s", "web@3.000000002s"}; !slices.Equal(spawned, want) {
+			t.Errorf("spawns %v; want %v (each once its dependency is RUNNING)", spawned, want)
+		}
+	})
+}
+
+// TestEngineTransitiveStart: starting a process starts its stopped
+// dependencies first; the waiting start returns once it is RUNNING.
+func TestEngineTransitiveStart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSpawner(func(string, int) time.Duration { return -1 })
+		e := newEngine(t, f, program("db", "autostart=false", "startsecs=1")+
+			program("app", "autostart=false", "depends_on=db", "startsecs=1")+
+			program("web", "autostart=false", "depends_on=app", "startsecs=1"))
+		defer e.stop()
+		w, err := e.s.StartProcess("web")
+		if err != nil || w == nil {
+			t.Fatalf("StartProcess: %v", err)
+		}
+		if err := w(context.Background()); err != nil {
+			t.Fatalf("wait: %v", err)
+		}
+		spawned, _ := f.snapshot()
+		if want := []string{"db@0s", "app@1.000000001s", "web@2.000000002s"}; !slices.Equal(spawned, want) {
+			t.Errorf("spawns %v; want %v", spawned, want)
+		}
+		if st := e.states(); st["web"] != "RUNNING" || st["app"] != "RUNNING" || st["db"] != "RUNNING" {
+			t.Errorf("states %v", st)
+		}
+	})
+}
+
+// TestEngineFatalDependency: a waiting start fails once a dependency is
+// FATAL, with the fault of EXTENSIONS.md §1.
+func TestEngineFatalDependency(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSpawner(func(name string, _ int) time.Duration {
+			if name == "db" {
+				return 10 * time.Millisecond
+			}
+			return -1
+		})
+		e := newEngine(t, f, program("db", "autostart=false", "startretries=1")+
+			program("app", "autostart=false", "depends_on=db"))
+		defer e.stop()
+		w, err := e.s.StartProcess("app")
+		if err != nil || w == nil {
+			t.Fatalf("StartProcess: %v", err)
+		}
+		err = w(context.Background())
+		if err == nil || err.Error() != "SPAWN_ERROR: dependency 'db' is FATAL" {
+			t.Fatalf("wait: %v", err)
+		}
+		if spawned, _ := f.snapshot(); slices.Contains(names(spawned), "app") {
+			t.Errorf("app was spawned: %v", spawned)
+		}
+	})
+}
+
+// TestEngineShutdownStopsDependentsFirst: db has the highest priority
+// number, so the original would stop it first; its dependent goes first.
+func TestEngineShutdownStopsDependentsFirst(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSpawner(func(string, int) time.Duration { return -1 })
+		f.termDelay = 300 * time.Millisecond
+		e := newEngine(t, f, program("db", "priority=999")+program("app", "priority=1", "depends_on=db")+
+			program("other", "priority=500"))
+		time.Sleep(3 * time.Second)
+		e.stop()
+		_, kills := f.snapshot()
+		if want := []string{"app 15@3s", "db 15@3.3s", "other 15@3.6s"}; !slices.Equal(kills, want) {
+			t.Errorf("kills %v; want %v", kills, want)
+		}
+	})
+}
+
+// TestEngineStopAllStopsDependentsFirst: a batch stop holds a dependency's
+// stop until its dependents in the batch are stopped; stopping the
+// dependency alone does not touch them.
+func TestEngineStopAllStopsDependentsFirst(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSpawner(func(string, int) time.Duration { return -1 })
+		f.termDelay = 300 * time.Millisecond
+		e := newEngine(t, f, program("db")+program("app", "depends_on=db"))
+		defer e.stop()
+		time.Sleep(3 * time.Second)
+		ws, errs := e.s.StopProcesses([]string{"db", "app"})
+		for i, w := range ws {
+			if errs[i] != nil || w == nil {
+				t.Fatalf("stop %d: %v", i, errs[i])
+			}
+			if err := w(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, kills := f.snapshot()
+		if want := []string{"app 15@3s", "db 15@3.3s"}; !slices.Equal(kills, want) {
+			t.Errorf("kills %v; want %v", kills, want)
+		}
+		// Alone, a dependency stops at once and its dependent stays.
+		ws, _ = e.s.StartProcesses([]string{"db", "app"})
+		for _, w := range ws {
+			if w != nil {
+				_ = w(context.Background())
+			}
+		}
+		w, err := e.s.StopProcess("db")
+		if err != nil || w == nil {
+			t.Fatal(err)
+		}
+		_ = w(context.Background())
+		if st := e.states(); st["app"] != "RUNNING" || st["db"] != "STOPPED" {
+			t.Errorf("after stopping db alone: %v", st)
+		}
+	})
+}
+
+// TestEngineCritical: a critical program going FATAL stops everything in
+// order and ends Run with a CriticalError.
+func TestEngineCritical(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSpawner(func(name string, _ int) time.Duration {
+			if name == "worker" {
+				return 10 * time.Millisecond
+			}
+			return -1
+		})
+		e := newEngine(t, f, program("worker", "critical=true", "startretries=1")+program("web"))
+		err := <-e.runErr
+		e.cancel()
+		var crit *CriticalError
+		if !errors.As(err, &crit) || crit.Program != "worker" {
+			t.Fatalf("Run: %v; want a CriticalError for worker", err)
+		}
+		if lines := e.log.matching("critical program 'worker' entered FATAL state, shutting down"); len(lines) != 1 {
+			t.Errorf("CRIT lines %v", lines)
+		}
+		if _, kills := f.snapshot(); !slices.Equal(kills, []string{"web 15@1.020000001s"}) {
+			t.Errorf("kills %v", kills)
+		}
+	})
+}
+
+// TestEngineBackoffKeys: backoff=exponential, backoff_max and
+// startretries=unlimited reach the machine from the config.
+func TestEngineBackoffKeys(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSpawner(func(string, int) time.Duration { return 10 * time.Millisecond })
+		e := newEngine(t, f, program("flaky", "backoff=exponential", "backoff_max=4", "startretries=unlimited"))
+		defer e.stop()
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		spawned, _ := f.snapshot()
+		if len(spawned) < 800 {
+			t.Fatalf("%d spawns in an hour of 4 s delays", len(spawned))
+		}
+		want := []string{"flaky@0s", "flaky@1.010000001s", "flaky@3.020000002s", "flaky@7.030000003s", "flaky@11.040000004s", "flaky@15.050000005s"}
+		if !slices.Equal(spawned[:6], want) {
+			t.Errorf("first spawns %v; want %v", spawned[:6], want)
+		}
+		if st := e.states()["flaky"]; st == "FATAL" {
+			t.Error("unlimited retries gave up")
+		}
+	})
+}
+
+// fakeChecks answers health checks by namespec from a script: the n-th
+// check of a process (from 0) passes when ok(n); hang makes it block
+// until its timeout.
+type fakeChecks struct {
+	mu     sync.Mutex
+	counts map[string]int
+	at     map[string][]time.Duration
+	start  time.Time
+	ok     func(name string, n int) bool
+	hang   func(name string, n int) bool
+}
+
+func newFakeChecks(start time.Time, ok func(string, int) bool) *fakeChecks {
+	return &fakeChecks{counts: map[string]int{}, at: map[string][]time.Duration{}, start: start, ok: ok}
+}
+
+func (c *fakeChecks) check(ctx context.Context, name string, _ *config.HealthCheck) health.Result {
+	c.mu.Lock()
+	n := c.counts[name]
+	c.counts[name]++
+	c.at[name] = append(c.at[name], time.Since(c.start))
+	c.mu.Unlock()
+	if c.hang != nil && c.hang(name, n) {
+		<-ctx.Done()
+		return health.Result{Err: "hung"}
+	}
+	if c.ok(name, n) {
+		return health.Result{OK: true}
+	}
+	return health.Result{Err: "connection refused"}
+}
+
+func (c *fakeChecks) times(name string) []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.at[name])
+}
+
+func newHealthEngine(t *testing.T, f *fakeSpawner, c *fakeChecks, programs string) *engine {
+	t.Helper()
+	return newEngineOn(t, f, programs, nil, func(o *Options) { o.Check = c.check })
+}
+
+const tcpCheck = "healthcheck=tcp://127.0.0.1:5432"
+
+// TestEngineUnhealthyRestarts: retries consecutive failures make a process
+// unhealthy exactly once, and on_unhealthy=restart (the default) restarts
+// it; health shows in the description and getProcessHealth.
+func TestEngineUnhealthyRestarts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSpawner(func(string, int) time.Duration { return -1 })
+		c := newFakeChecks(f.start, func(_ string, n int) bool { return n < 2 })
+		e := newHealthEngine(t, f, c, program("web", tcpCheck, "healthcheck_interval=2", "healthcheck_retries=3"))
+		defer e.stop()
+		time.Sleep(4 * time.Second)
+		synctest.Wait()
+		if pi := e.s.Processes()[0]; !strings.HasSuffix(pi.Description, ", healthy") {
+			t.Errorf("description %q; want the healthy suffix", pi.Description)
+		}
+		time.Sleep(8 * time.Second)
+		synctest.Wait()
+		// RUNNING at 1 s; checks every 2 s from 3 s: ok, ok, then three
+		// failures, the third at 11 s: unhealthy, SIGTERM, respawn.
+		if got := c.times("web"); len(got) < 5 || got[4] != 11*time.Second+1 {
+			t.Fatalf("check times %v", got)
+		}
+		spawned, kills := f.snapshot()
+		if !slices.Equal(kills, []string{"web 15@11.000000001s"}) || len(spawned) != 2 || spawned[1] != "web@11.000000001s" {
+			t.Errorf("kills %v spawns %v; want one restart at the third failure", kills, spawned)
+		}
+		if n := len(e.log.matching("health: web is unhealthy (3 failures: connection refused)")); n != 1 {
+			t.Errorf("%d unhealthy lines; log %v", n, e.log.matching("health:"))
+		}
+		h, err := e.s.ProcessHealth("web")
+		if err != nil || !h.Checked || h.Kind != "tcp" || h.Status != "starting" || h.LastError != "connection refused" {
+			t.Errorf("ProcessHealth after the restart: %+v %v", h, err)
+		}
+	})
+}
+
+// TestEngineHealthStartPeriodAndShutdown: failures inside the start
+// period do not count; on_unhealthy=shutdown ends Run as critical.
+func TestEngineHealthStartPeriodAndShutdown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSpawner(func(string, int) time.Duration { return -1 })
+		c := newFakeChecks(f.start, func(string, int) bool { return false })
+		e := newHealthEngine(t, f, c, program("db", tcpCheck, "healthcheck_interval=1", "healthcheck_retries=2",
+			"healthcheck_start_period=5", "on_unhealthy=shutdown")+program("other"))
+		err := <-e.runErr
+		e.cancel()
+		var crit *CriticalError
+		if !errors.As(err, &crit) || crit.Why != "is unhealthy" {
+			t.Fatalf("Run: %v", err)
+		}
+		// RUNNING at 1 s, start period to 6 s: the checks at 2…5 s do not
+		// count, those at 6 and 7 s (the period over) do.
+		if got := time.Since(f.start); got != 7*time.Second+1 {
+			t.Errorf("shut down at %v; want 7s", got)
+		}
+		if lines := e.log.matching("critical program 'db' is unhealthy, shutting down"); len(lines) != 1 {
+			t.Errorf("CRIT lines %v", lines)
+		}
+	})
+}
+
+// TestEngineDependencyWaitsForHealth and a hanging check: app starts only
+// once db is healthy; a check that hangs fails at its timeout; /readyz's
+// list names what is not ready.
+func TestEngineDependencyWaitsForHealth(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSpawner(func(string, int) time.Duration { return -1 })
+		c := newFakeChecks(f.start, func(_ string, n int) bool { return n >= 1 })
+		c.hang = func(_ string, n int) bool { return n == 0 }
+		e := newHealthEngine(t, f, c, program("db", tcpCheck, "healthcheck_interval=2", "healthcheck_timeout=1")+
+			program("app", "depends_on=db"))
+		defer e.stop()
+		time.Sleep(3500 * time.Millisecond)
+		synctest.Wait()
+		// First check at 3 s hangs; it fails at 4 s (timeout 1 s).
+		if nr := e.s.Readiness(); len(nr) != 2 || nr[0].Name != "app" || nr[1].Health != "starting" {
+			t.Errorf("readiness %+v", nr)
+		}
+		time.Sleep(3 * time.Second)
+		synctest.Wait()
+		h, _ := e.s.ProcessHealth("db")
+		if h.Status != "healthy" {
+			t.Fatalf("db health %+v", h)
+		}
+		spawned, _ := f.snapshot()
+		// Second check at 4 s + 2 s = 6 s passes: app spawns then.
+		if want := []string{"db@0s", "app@6.000000001s"}; !slices.Equal(spawned, want) {
+			t.Errorf("spawns %v; want %v", spawned, want)
+		}
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		if nr := e.s.Readiness(); len(nr) != 0 {
+			t.Errorf("not ready: %+v", nr)
 		}
 	})
 }
