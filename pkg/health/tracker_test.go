@@ -12,7 +12,7 @@ var t0 = time.Date(2026, 12, 2, 17, 0, 0, 0, time.UTC)
 
 func at(d time.Duration) time.Time { return t0.Add(d) }
 
-const s = time.Second
+const sec = time.Second
 
 func check(interval, timeout, retries, startPeriod int, on config.OnUnhealthy) *config.HealthCheck {
 	return &config.HealthCheck{
@@ -41,7 +41,7 @@ func run(t *testing.T, tr *Tracker, begin, end time.Time, r Result) Decision {
 	return tr.Finished(end, c, r)
 }
 
-// runAt runs a check that is due at exactly tr.Next() and takes no time.
+// runNext runs a check that is due at exactly tr.Next() and takes no time.
 func runNext(t *testing.T, tr *Tracker, r Result) Decision {
 	t.Helper()
 	n := tr.Next()
@@ -75,16 +75,16 @@ func TestNotRunningChecksNothing(t *testing.T) {
 func TestFirstCheckOneIntervalAfterRunning(t *testing.T) {
 	tr := defaults()
 	tr.Running(t0)
-	if got := tr.Next(); !got.Equal(at(10 * s)) {
+	if got := tr.Next(); !got.Equal(at(10 * sec)) {
 		t.Fatalf("Next = %v after RUNNING, want +10s", got.Sub(t0))
 	}
-	if tr.Due(t0) || tr.Due(at(10*s-time.Nanosecond)) {
+	if tr.Due(t0) || tr.Due(at(10*sec-time.Nanosecond)) {
 		t.Fatal("due before one interval")
 	}
-	if !tr.Due(at(10 * s)) {
+	if !tr.Due(at(10 * sec)) {
 		t.Fatal("not due at one interval")
 	}
-	if got := tr.Wake(); !got.Equal(at(10 * s)) {
+	if got := tr.Wake(); !got.Equal(at(10 * sec)) {
 		t.Fatalf("Wake = %v, want +10s", got.Sub(t0))
 	}
 }
@@ -92,27 +92,27 @@ func TestFirstCheckOneIntervalAfterRunning(t *testing.T) {
 func TestNextIsIntervalAfterTheCheckEnds(t *testing.T) {
 	tr := defaults()
 	tr.Running(t0)
-	c, ok := tr.Started(at(11 * s)) // the loop woke late: still fine
+	c, ok := tr.Started(at(11 * sec)) // the loop woke late: still fine
 	if !ok {
 		t.Fatal("not started")
 	}
 	if !tr.Next().IsZero() || tr.Due(at(time.Hour)) {
 		t.Fatalf("a check is in flight but Next = %v", tr.Next())
 	}
-	if got := tr.Deadline(); !got.Equal(at(14 * s)) {
+	if got := tr.Deadline(); !got.Equal(at(14 * sec)) {
 		t.Fatalf("Deadline = %v, want start+3s", got.Sub(t0))
 	}
-	if got := tr.Wake(); !got.Equal(at(14 * s)) {
+	if got := tr.Wake(); !got.Equal(at(14 * sec)) {
 		t.Fatalf("Wake in flight = %v, want the deadline", got.Sub(t0))
 	}
-	tr.Finished(at(13*s), c, pass)
-	if got := tr.Next(); !got.Equal(at(23 * s)) {
+	tr.Finished(at(13*sec), c, pass)
+	if got := tr.Next(); !got.Equal(at(23 * sec)) {
 		t.Fatalf("Next = %v, want end+10s", got.Sub(t0))
 	}
 	if !tr.Deadline().IsZero() {
 		t.Fatalf("Deadline = %v with nothing in flight", tr.Deadline())
 	}
-	if tr.Due(at(23*s - 1)) {
+	if tr.Due(at(23*sec - 1)) {
 		t.Fatal("due before interval after the end")
 	}
 }
@@ -120,7 +120,7 @@ func TestNextIsIntervalAfterTheCheckEnds(t *testing.T) {
 func TestAtMostOneInFlight(t *testing.T) {
 	tr := defaults()
 	tr.Running(t0)
-	c1, ok := tr.Started(at(10 * s))
+	c1, ok := tr.Started(at(10 * sec))
 	if !ok {
 		t.Fatal("first not started")
 	}
@@ -130,11 +130,11 @@ func TestAtMostOneInFlight(t *testing.T) {
 	if got, ok := tr.InFlight(); !ok || got != c1 {
 		t.Fatalf("InFlight = %v %v, want %v", got, ok, c1)
 	}
-	tr.Finished(at(11*s), c1, pass)
+	tr.Finished(at(11*sec), c1, pass)
 	if _, ok := tr.InFlight(); ok {
 		t.Fatal("still in flight after Finished")
 	}
-	c2, ok := tr.Started(at(21 * s))
+	c2, ok := tr.Started(at(21 * sec))
 	if !ok || c2 == c1 || c2.IsZero() {
 		t.Fatalf("second check %v %v, first %v", c2, ok, c1)
 	}
@@ -206,13 +206,13 @@ func TestStartPeriodIgnoresFailuresUntilItEnds(t *testing.T) {
 	tr.Running(t0)
 	// Checks beginning at 10 s and 20 s fall inside the 30 s start period;
 	// one that begins at 29.9 s still does even though it ends after 30 s.
-	for _, begin := range []time.Duration{10 * s, 20 * s} {
+	for _, begin := range []time.Duration{10 * sec, 20 * sec} {
 		if d := run(t, tr, at(begin), at(begin), refused); d.Failures != 0 || d.Transition != NoChange {
 			t.Fatalf("failure at %v counted: %+v", begin, d)
 		}
 	}
-	tr.next = at(29*s + 900*time.Millisecond) // white box: a check beginning just inside
-	if d := run(t, tr, tr.next, at(32*s), refused); d.Failures != 0 {
+	tr.next = at(29*sec + 900*time.Millisecond) // white box: a check beginning just inside
+	if d := run(t, tr, tr.next, at(32*sec), refused); d.Failures != 0 {
 		t.Fatalf("failure begun inside the start period counted: %+v", d)
 	}
 	if tr.Info().LastError != "connection refused" {
@@ -230,7 +230,7 @@ func TestStartPeriodIgnoresFailuresUntilItEnds(t *testing.T) {
 func TestStartPeriodBoundaryCounts(t *testing.T) {
 	tr := NewTracker(check(30, 3, 1, 30, config.UnhealthyRestart))
 	tr.Running(t0)
-	if d := run(t, tr, at(30*s), at(30*s), refused); d.Transition != BecameUnhealthy {
+	if d := run(t, tr, at(30*sec), at(30*sec), refused); d.Transition != BecameUnhealthy {
 		t.Fatalf("a check begun exactly at the end of the start period was ignored: %+v", d)
 	}
 }
@@ -309,7 +309,7 @@ func TestStoppedAndRunningReset(t *testing.T) {
 
 	t1 := at(time.Hour)
 	tr.Running(t1)
-	if got := tr.Next(); !got.Equal(t1.Add(10 * s)) {
+	if got := tr.Next(); !got.Equal(t1.Add(10 * sec)) {
 		t.Fatalf("Next after the second RUNNING = %v", got.Sub(t1))
 	}
 	if d := tr.Finished(t1.Add(time.Second), c, pass); d != (Decision{}) || tr.Status() != Starting {
@@ -323,15 +323,15 @@ func TestStoppedAndRunningReset(t *testing.T) {
 func TestRunningAgainWhileRunningResets(t *testing.T) {
 	tr := defaults()
 	tr.Running(t0)
-	c, _ := tr.Started(at(10 * s))
-	tr.Running(at(11 * s))
+	c, _ := tr.Started(at(10 * sec))
+	tr.Running(at(11 * sec))
 	if _, ok := tr.InFlight(); ok {
 		t.Fatal("in flight survived Running")
 	}
-	if d := tr.Finished(at(12*s), c, pass); d != (Decision{}) {
+	if d := tr.Finished(at(12*sec), c, pass); d != (Decision{}) {
 		t.Fatalf("stale result counted: %+v", d)
 	}
-	if !tr.Next().Equal(at(21 * s)) {
+	if !tr.Next().Equal(at(21 * sec)) {
 		t.Fatalf("Next = %v", tr.Next().Sub(t0))
 	}
 }
@@ -339,15 +339,15 @@ func TestRunningAgainWhileRunningResets(t *testing.T) {
 func TestStaleAndBogusResultsChangeNothing(t *testing.T) {
 	tr := defaults()
 	tr.Running(t0)
-	if d := tr.Finished(at(1*s), Check{}, refused); d != (Decision{}) {
+	if d := tr.Finished(at(1*sec), Check{}, refused); d != (Decision{}) {
 		t.Fatalf("zero Check counted: %+v", d)
 	}
-	c, _ := tr.Started(at(10 * s))
-	tr.Finished(at(11*s), c, refused)
-	if d := tr.Finished(at(12*s), c, refused); d != (Decision{}) || tr.Failures() != 1 {
+	c, _ := tr.Started(at(10 * sec))
+	tr.Finished(at(11*sec), c, refused)
+	if d := tr.Finished(at(12*sec), c, refused); d != (Decision{}) || tr.Failures() != 1 {
 		t.Fatalf("a result reported twice counted twice: %+v, failures %d", d, tr.Failures())
 	}
-	if !tr.Next().Equal(at(21 * s)) {
+	if !tr.Next().Equal(at(21 * sec)) {
 		t.Fatalf("a stale result moved Next to %v", tr.Next().Sub(t0))
 	}
 }
@@ -355,30 +355,30 @@ func TestStaleAndBogusResultsChangeNothing(t *testing.T) {
 func TestExpireRecordsTimeoutOnce(t *testing.T) {
 	tr := NewTracker(check(10, 3, 1, 0, config.UnhealthyRestart))
 	tr.Running(t0)
-	c, _ := tr.Started(at(10 * s))
-	if _, _, ok := tr.Expire(at(13*s - 1)); ok {
+	c, _ := tr.Started(at(10 * sec))
+	if _, _, ok := tr.Expire(at(13*sec - 1)); ok {
 		t.Fatal("expired before the deadline")
 	}
-	got, d, ok := tr.Expire(at(13 * s))
+	got, d, ok := tr.Expire(at(13 * sec))
 	if !ok || got != c {
 		t.Fatalf("Expire = %v %v, want %v", got, ok, c)
 	}
 	if d.Transition != BecameUnhealthy || !d.Act || d.Failures != 1 {
 		t.Fatalf("expire decision: %+v", d)
 	}
-	if in := tr.Info(); in.LastError != "timeout after 3s" || !in.LastCheck.Equal(at(13*s)) || in.LastOK {
+	if in := tr.Info(); in.LastError != "timeout after 3s" || !in.LastCheck.Equal(at(13*sec)) || in.LastOK {
 		t.Fatalf("Info after expire: %+v", in)
 	}
 	if got := tr.Describe(); got != "unhealthy (1 failure: timeout after 3s)" {
 		t.Fatalf("Describe = %q", got)
 	}
-	if _, _, ok := tr.Expire(at(14 * s)); ok {
+	if _, _, ok := tr.Expire(at(14 * sec)); ok {
 		t.Fatal("expired twice")
 	}
-	if got := tr.Wake(); !got.Equal(at(23 * s)) {
+	if got := tr.Wake(); !got.Equal(at(23 * sec)) {
 		t.Fatalf("Wake after expire = %v, want end+10s", got.Sub(t0))
 	}
-	if d := tr.Finished(at(14*s), c, pass); d != (Decision{}) || tr.Status() != Unhealthy {
+	if d := tr.Finished(at(14*sec), c, pass); d != (Decision{}) || tr.Status() != Unhealthy {
 		t.Fatalf("the expired check's late result counted: %+v", d)
 	}
 }
@@ -397,16 +397,16 @@ func TestExpireWithNothingInFlight(t *testing.T) {
 func TestInfo(t *testing.T) {
 	tr := defaults()
 	tr.Running(t0)
-	run(t, tr, at(10*s), at(11*s), Result{Output: "db down\nmore", Err: "exit status 2"})
+	run(t, tr, at(10*sec), at(11*sec), Result{Output: "db down\nmore", Err: "exit status 2"})
 	want := Info{
 		Kind: config.HealthTCP, Status: Starting, Failures: 1,
-		LastCheck: at(11 * s), LastOK: false, LastOutput: "db down\nmore", LastError: "exit status 2",
-		Running: true, Next: at(21 * s),
+		LastCheck: at(11 * sec), LastOK: false, LastOutput: "db down\nmore", LastError: "exit status 2",
+		Running: true, Next: at(21 * sec),
 	}
 	if got := tr.Info(); got != want {
 		t.Fatalf("Info = %+v\nwant   %+v", got, want)
 	}
-	tr.Started(at(21 * s))
+	tr.Started(at(21 * sec))
 	if in := tr.Info(); !in.InFlight || !in.Next.IsZero() {
 		t.Fatalf("Info in flight: %+v", in)
 	}
@@ -446,7 +446,7 @@ func TestDescribe(t *testing.T) {
 func TestFloorsOfAZeroCheck(t *testing.T) {
 	tr := NewTracker(&config.HealthCheck{Kind: config.HealthExec})
 	tr.Running(t0)
-	if !tr.Next().Equal(at(s)) || tr.Timeout() != s || tr.Kind() != config.HealthExec {
+	if !tr.Next().Equal(at(sec)) || tr.Timeout() != sec || tr.Kind() != config.HealthExec {
 		t.Fatalf("next %v timeout %v", tr.Next().Sub(t0), tr.Timeout())
 	}
 	if d := runNext(t, tr, refused); d.Transition != BecameUnhealthy {
@@ -459,7 +459,7 @@ func TestNewTrackerCopiesTheConfig(t *testing.T) {
 	tr := NewTracker(hc)
 	hc.Interval, hc.Retries = 1, 1
 	tr.Running(t0)
-	if !tr.Next().Equal(at(10 * s)) {
+	if !tr.Next().Equal(at(10 * sec)) {
 		t.Fatal("the tracker follows later edits of the config")
 	}
 }
