@@ -29,13 +29,21 @@ type routes struct {
 	// rpcinterface directly, whatever the config says.
 	full *rpc.Server
 	ui   http.Handler
+	// ext is the engine's extensions (health, dependencies, readiness),
+	// nil when it has none: then /readyz is not served.
+	ext rpc.ExtBackend
 	// snapshots shares getAllProcessInfo answers between concurrent callers.
 	snapshots snapshotCache
 }
 
 func newRoutes(sup *supervisor.Supervisor, log Logger, opts Options) *routes {
 	rt := &routes{sup: sup, log: log, opts: opts}
-	rt.full = rpc.New(sup, rpc.Options{})
+	var b rpc.Backend = sup
+	if opts.Ext != nil {
+		b = withExt{sup, opts.Ext}
+	}
+	rt.full = rpc.New(b, rpc.Options{ListExtensions: opts.ListExtensions})
+	rt.ext = rt.full.Ext()
 	rt.rpc = rt.full
 	if !sup.RPCEnabled() {
 		rt.rpc = rpc.New(sup, rpc.Options{WithoutSupervisor: true})
@@ -66,6 +74,9 @@ func (rt *routes) handler(sc config.HTTPServer) http.Handler {
 	r.PathPrefix("/RPC2").HandlerFunc(rt.serveRPC)
 	r.PathPrefix("/logtail").HandlerFunc(rt.serveLogtail)
 	r.PathPrefix("/mainlogtail").HandlerFunc(rt.serveMainLogtail)
+	// Before the views: their subrouter answers every GET it has no
+	// route for (with the console).
+	rt.probeRoutes(r)
 	views := r.MatcherFunc(func(req *http.Request, _ *mux.RouteMatch) bool {
 		return req.Method == http.MethodGet || req.Method == http.MethodPost
 	}).Subrouter()
@@ -78,9 +89,24 @@ func (rt *routes) handler(sc config.HTTPServer) http.Handler {
 	var h http.Handler = r
 	if sc.HasAuth {
 		h = &basicAuth{user: sc.Username, password: sc.Password, next: h}
+		if rt.opts.ProbesPublic != nil && rt.opts.ProbesPublic(sc) {
+			h = &publicProbes{rt: rt, probes: r, next: h}
+		}
 	}
 	return withServerHeader(h)
 }
+
+// withExt is the engine with Options.Ext in place of its own extensions.
+// The methods are spelled out (not embedded) so that they win over the
+// engine's own once it has them.
+type withExt struct {
+	*supervisor.Supervisor
+	ext rpc.ExtBackend
+}
+
+func (w withExt) ProcessHealth(ns string) (rpc.Health, error)   { return w.ext.ProcessHealth(ns) }
+func (w withExt) ProcessWaiting(ns string) (rpc.Waiting, error) { return w.ext.ProcessWaiting(ns) }
+func (w withExt) Readiness() []rpc.NotReady                     { return w.ext.Readiness() }
 
 // withServerHeader stamps the original's Server header on every response
 // (net/http adds Date itself).

@@ -44,6 +44,17 @@ type Options struct {
 	Poll time.Duration
 	// Stderr receives "Unlinking stale socket" notices (default os.Stderr).
 	Stderr io.Writer
+	// Ext replaces the engine's extensions (health checks, dependencies,
+	// readiness) for the gosupervisor.* methods, /readyz and the console;
+	// nil uses the engine's own when it implements rpc.ExtBackend.
+	Ext rpc.ExtBackend
+	// ListExtensions makes system.listMethods name the gosupervisor.*
+	// methods (rpc.Options.ListExtensions): set it for a config that uses
+	// an extension key, so that one without lists the original's methods.
+	ListExtensions bool
+	// ProbesPublic reports whether a server section exempts /healthz and
+	// /readyz from authentication (probes_public = true); nil: none does.
+	ProbesPublic func(sc config.HTTPServer) bool
 }
 
 func (o Options) withDefaults() Options {
