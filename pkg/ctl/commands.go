@@ -185,10 +185,7 @@ func doStatus(c *Controller, arg string) error {
 		for _, e := range errs {
 			fmt.Fprintln(c.io.Stderr, e)
 		}
-		if matching == nil {
-			matching = []ProcessInfo{}
-		}
-		data, err := json.MarshalIndent(matching, "", "  ")
+		data, err := json.MarshalIndent(statusExtensions(c, matching), "", "  ")
 		if err != nil {
 			return fmt.Errorf("encode status as JSON: %w", err)
 		}

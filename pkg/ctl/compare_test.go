@@ -347,6 +347,13 @@ func TestStatusJSON(t *testing.T) {
 					t.Errorf("%v: %v lacks %q", tc.args, info["name"], k)
 				}
 			}
+			// The Python original has no gosupervisor.* methods: our
+			// members are left out, not null.
+			for _, k := range []string{"health", "depends_on", "waiting_for"} {
+				if _, ok := info[k]; ok {
+					t.Errorf("%v: %v has %q from the original", tc.args, info["name"], k)
+				}
+			}
 			names = append(names, info["name"].(string))
 			if info["name"] == "sleeper" && (info["statename"] != "RUNNING" || info["pid"].(float64) <= 0) {
 				t.Errorf("sleeper: %v", info)
