@@ -16,7 +16,9 @@ import (
 // every path the original's handlers do not own.
 func httpServers(cfg *config.Config, sup *supervisor.Supervisor, log *mainlog.Logger) (daemon.HTTP, error) {
 	s, err := server.Start(cfg, sup, log, server.Options{
-		UI: func(d *rpc.Server) http.Handler { return webui.New(sup, d, webui.Options{}) },
+		// A config without our keys lists the original's methods only.
+		ListExtensions: cfg.UsesExtensions(),
+		UI:             func(d *rpc.Server) http.Handler { return webui.New(sup, d, webui.Options{}) },
 	})
 	if err != nil {
 		return nil, err

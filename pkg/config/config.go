@@ -107,6 +107,9 @@ type HTTPServer struct {
 	Username string // "" with HasAuth false = no authentication
 	Password string
 	HasAuth  bool
+	// ProbesPublic (probes_public, ours): /healthz and /readyz answer
+	// without this section's credentials.
+	ProbesPublic bool
 }
 
 // UnixHTTPServer and InetHTTPServer are the contract's names for HTTPServer.

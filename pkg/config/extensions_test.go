@@ -169,6 +169,25 @@ func TestExtensionKeyErrors(t *testing.T) {
 	}
 }
 
+// probes_public is a boolean of either kind of server section.
+func TestProbesPublic(t *testing.T) {
+	c := mustLoad(t, sd+"[inet_http_server]\nport=127.0.0.1:9001\nprobes_public=true\n[unix_http_server]\nfile=/tmp/x.sock\n")
+	if len(c.HTTPServers) != 2 || !c.HTTPServers[0].ProbesPublic || c.HTTPServers[1].ProbesPublic {
+		t.Fatalf("servers %+v", c.HTTPServers)
+	}
+	if !c.UsesExtensions() {
+		t.Error("UsesExtensions() = false with probes_public")
+	}
+	if o := ours(t, c); len(o) != 0 {
+		t.Errorf("warnings %q", o)
+	}
+	_, _, err := loadAt(t, map[string]string{"s.conf": sd + "[unix_http_server]\nfile=/tmp/x.sock\nprobes_public=sometimes\n"})
+	want := "invalid 'probes_public' value 'sometimes': not a valid boolean value in section 'unix_http_server'"
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+}
+
 // TestExtensionSections: which kinds of section take which of our keys.
 func TestExtensionSections(t *testing.T) {
 	c := mustLoad(t, sd+"[fcgi-program:f]\ncommand=x\nsocket=tcp://h:1\ndepends_on=e\nhealthcheck=tcp://h:1\nbackoff=exponential\ncritical=true\nstartretries=unlimited\n"+

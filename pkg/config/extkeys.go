@@ -299,10 +299,15 @@ func (h *HealthCheck) equal(o *HealthCheck) bool {
 }
 
 // UsesExtensions reports whether the config sets any of our keys handled
-// here (depends_on, healthcheck, backoff, backoff_max, critical,
+// here (probes_public, depends_on, healthcheck, backoff, backoff_max, critical,
 // startretries=unlimited) to something other than its default, e.g. to
 // decide whether system.listMethods names the gosupervisor.* methods.
 func (c *Config) UsesExtensions() bool {
+	for _, s := range c.HTTPServers {
+		if s.ProbesPublic {
+			return true
+		}
+	}
 	for _, g := range c.Groups {
 		if len(g.DependsOn) > 0 {
 			return true
@@ -314,4 +319,16 @@ func (c *Config) UsesExtensions() bool {
 		}
 	}
 	return false
+}
+
+// probesPublic reads probes_public (EXTENSIONS §6) of a server section.
+func (l *loader) probesPublic(sec string, s *HTTPServer) error {
+	v, ok, err := l.saneget(sec, "probes_public", nil)
+	if err != nil || !ok {
+		return err
+	}
+	if s.ProbesPublic, err = ParseBool(v); err != nil {
+		return cfgErr("%v in section %s", valueErr("probes_public", v, "not a valid boolean value"), pyfmt.Repr(sec))
+	}
+	return nil
 }

@@ -89,7 +89,7 @@ func (rt *routes) handler(sc config.HTTPServer) http.Handler {
 	var h http.Handler = r
 	if sc.HasAuth {
 		h = &basicAuth{user: sc.Username, password: sc.Password, next: h}
-		if rt.opts.ProbesPublic != nil && rt.opts.ProbesPublic(sc) {
+		if sc.ProbesPublic {
 			h = &publicProbes{rt: rt, probes: r, next: h}
 		}
 	}

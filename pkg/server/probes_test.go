@@ -158,14 +158,16 @@ func TestReadyzRealEngine(t *testing.T) {
 }
 
 // The probes are behind the server's authentication like every path,
-// unless the section sets probes_public (Options.ProbesPublic).
+// unless the section sets probes_public.
 func TestProbesAuth(t *testing.T) {
 	e := newEngine(t, progConf)
 	authed := config.HTTPServer{Section: "inet_http_server", Name: "", Username: "user", Password: "123", HasAuth: true}
 	other := config.HTTPServer{Section: "inet_http_server:b", Name: "b", Username: "user", Password: "123", HasAuth: true}
-	opts := Options{Ext: &fakeExt{}, ProbesPublic: func(sc config.HTTPServer) bool { return sc.Section == "inet_http_server" }}
-	closed := e.handlerWith(authed, Options{Ext: &fakeExt{}})
-	public := e.handlerWith(authed, opts)
+	opts := Options{Ext: &fakeExt{}}
+	closed := e.handlerWith(authed, opts)
+	pub := authed
+	pub.ProbesPublic = true
+	public := e.handlerWith(pub, opts)
 	notPublic := e.handlerWith(other, opts)
 	for _, p := range []string{"/healthz", "/readyz"} {
 		for _, h := range []http.Handler{closed, notPublic} {

@@ -52,9 +52,6 @@ type Options struct {
 	// methods (rpc.Options.ListExtensions): set it for a config that uses
 	// an extension key, so that one without lists the original's methods.
 	ListExtensions bool
-	// ProbesPublic reports whether a server section exempts /healthz and
-	// /readyz from authentication (probes_public = true); nil: none does.
-	ProbesPublic func(sc config.HTTPServer) bool
 }
 
 func (o Options) withDefaults() Options {
