@@ -679,6 +679,10 @@ func TestEngineCritical(t *testing.T) {
 		if lines := e.log.matching("critical program 'worker' entered FATAL state, shutting down"); len(lines) != 1 {
 			t.Errorf("CRIT lines %v", lines)
 		}
+		// The CRIT line follows the machine's own "gave up" line.
+		if lines := e.log.matching("entered FATAL state"); len(lines) != 2 || !strings.Contains(lines[0], "gave up:") {
+			t.Errorf("FATAL lines in this order: %q", lines)
+		}
 		if _, kills := f.snapshot(); !slices.Equal(kills, []string{"web 15@1.020000001s"}) {
 			t.Errorf("kills %v", kills)
 		}

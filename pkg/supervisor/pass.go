@@ -213,6 +213,11 @@ func (s *Supervisor) exec(p *proc, effs []process.Effect) error {
 			s.setDeadline(p, e.At)
 		}
 	}
+	if c := s.fatalCrit; c != nil {
+		// After the machine's own lines ("gave up: …"), as they read.
+		s.fatalCrit = nil
+		s.critical(c, "entered FATAL state")
+	}
 	return err
 }
 
@@ -240,7 +245,7 @@ func (s *Supervisor) stateChanged(p *proc, ev process.StateEvent) {
 		s.dependencyChanged(p)
 	}
 	if ev.To == process.Fatal && p.cfg.Critical {
-		s.critical(p, "entered FATAL state")
+		s.fatalCrit = p
 	}
 }
 

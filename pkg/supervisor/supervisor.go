@@ -131,6 +131,7 @@ type Supervisor struct {
 	prober    *health.Prober // http/tcp health checks (health.go)
 	checkPids map[int]*proc  // exec health checks' children
 	exitErr   error          // why Run ends in failure (critical.go)
+	fatalCrit *proc          // a critical program just went FATAL (critical.go)
 	stopping  *shutdown      // non-nil while stopping everything (shutdown or restart)
 	next      *config.Config // set while a restart is pending
 	events    *bus
