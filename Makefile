@@ -1,5 +1,6 @@
 # gosupervisor: a drop-in Go reimplementation of supervisord.
 #   make run    build, then run supervisord in the foreground on examples/monitor
+#               (make run EXAMPLE=services: dependencies, health checks, critical)
 #   make test   install what the tests need, then run every test
 #   make bench  Go benchmarks and the side-by-side comparison with Python supervisord
 
@@ -8,10 +9,11 @@ BIN       := bin
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X github.com/gosupervisor/gosupervisor/pkg/version.Version=$(VERSION)
 RUN_MODE  ?= dev
+EXAMPLE   ?= monitor
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export CGO_ENABLED ?= 0
 
-.PHONY: all build run test test-deps unit browser-test bench fuzz lint clean monitor
+.PHONY: all build run test test-deps unit browser-test bench fuzz lint clean monitor services
 
 all: build
 
@@ -24,9 +26,14 @@ monitor:
 	$(GO) build -o examples/monitor/micro/monitor/monitor ./examples/monitor/micro/monitor
 	mkdir -p examples/monitor/micro/monitor/logs
 
-# Foreground daemon on the example; web console on http://127.0.0.1:9001/.
-run: build monitor
-	RUN_MODE=$(RUN_MODE) $(BIN)/supervisord -n -c examples/monitor/supervisord.conf
+services:
+	$(GO) build -o examples/services/demo/demo ./examples/services/demo
+	rm -f examples/services/worker.crash
+
+# Foreground daemon on an example; web console on http://127.0.0.1:9001/
+# (monitor) or :9002 (services).
+run: build monitor services
+	RUN_MODE=$(RUN_MODE) $(BIN)/supervisord -n -c examples/$(EXAMPLE)/supervisord.conf
 
 # Debian's Python supervisor is the compatibility oracle of the tests; Chromium
 # and playwright-core drive the web console like a person would.
@@ -49,7 +56,7 @@ lint:
 unit:
 	CGO_ENABLED=1 $(GO) test -race -timeout 15m ./...
 
-test: test-deps lint build monitor unit
+test: test-deps lint build monitor services unit
 
 bench: build monitor
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
