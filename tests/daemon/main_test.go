@@ -24,6 +24,7 @@ import (
 var (
 	supervisordBin string
 	monitorBin     string
+	demoBin        string // examples/services/demo
 	repoRoot       string
 )
 
@@ -46,9 +47,11 @@ func buildAndRun(m *testing.M) int {
 	defer os.RemoveAll(tmp)
 	supervisordBin = filepath.Join(tmp, "supervisord")
 	monitorBin = filepath.Join(tmp, "monitor")
+	demoBin = filepath.Join(tmp, "demo")
 	for _, b := range []struct{ out, pkg string }{
 		{supervisordBin, "./cmd/supervisord"},
 		{monitorBin, "./examples/monitor/micro/monitor"},
+		{demoBin, "./examples/services/demo"},
 	} {
 		cmd := exec.Command("go", "build", "-o", b.out, b.pkg)
 		cmd.Dir = root
