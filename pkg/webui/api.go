@@ -90,6 +90,26 @@ type procJSON struct {
 	Restarts      int      `json:"restarts"` // spawns after the first
 	CPU           *float64 `json:"cpu"`      // percent of one CPU
 	RSS           *int64   `json:"rss"`      // bytes
+
+	// Our extensions (EXTENSIONS.md §1, §2), each left out when unused so
+	// that a process without our keys is shown exactly as before: health
+	// only for a process with healthcheck=, depends_on only when
+	// configured, waiting_for only while depends_on holds a start back.
+	Health     *healthJSON `json:"health,omitempty"`
+	DependsOn  []string    `json:"depends_on,omitempty"`
+	WaitingFor []string    `json:"waiting_for,omitempty"`
+}
+
+// healthJSON is a checked process's health, as gosupervisor.getProcessHealth
+// and `supervisorctl status --json` show it.
+type healthJSON struct {
+	Kind      string `json:"kind"`   // http, tcp or exec
+	Target    string `json:"target"` // the URL, address or command
+	Status    string `json:"status"` // starting, healthy or unhealthy
+	Failures  int    `json:"failures"`
+	Output    string `json:"output"` // the last check's, at most 1 KB
+	LastError string `json:"last_error"`
+	LastCheck int64  `json:"last_check"` // Unix seconds, 0: never
 }
 
 func unix(t interface{ Unix() int64 }, zero bool) int64 {
@@ -123,7 +143,27 @@ func (h *handler) procJSON(p rpc.ProcessInfo, spawns map[string]int) procJSON {
 			out.CPU, out.RSS = &st.cpu, &st.rss
 		}
 	}
+	h.extensions(&out)
 	return out
+}
+
+// extensions fills in the health check and dependencies of p. A process
+// gone since the list was read (BAD_NAME) simply has none.
+func (h *handler) extensions(p *procJSON) {
+	if hl, err := h.ext.ProcessHealth(p.Namespec); err == nil && hl.Checked {
+		p.Health = &healthJSON{
+			Kind: hl.Kind, Target: hl.Target, Status: hl.Status, Failures: hl.Failures,
+			Output: hl.Output, LastError: hl.LastError, LastCheck: unix(hl.LastCheck, hl.LastCheck.IsZero()),
+		}
+	}
+	if w, err := h.ext.ProcessWaiting(p.Namespec); err == nil {
+		if len(w.DependsOn) > 0 {
+			p.DependsOn = w.DependsOn
+		}
+		if len(w.WaitingFor) > 0 {
+			p.WaitingFor = w.WaitingFor
+		}
+	}
 }
 
 // snapshot is every process, in (group, name) order as the original's

@@ -2,6 +2,7 @@ package webui
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -33,7 +34,7 @@ type statsJSON struct {
 func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := h.streamContext(r)
 	defer cancel()
-	st := &eventStream{h: h, pids: map[string]int{}, dirty: map[string]bool{}}
+	st := &eventStream{h: h, pids: map[string]int{}, ext: map[string]string{}, dirty: map[string]bool{}}
 	st.ch, st.unsubscribe = h.sup.Subscribe(subscriberBuffer)
 	// The stream may resubscribe: end the subscription it has at the end.
 	defer func() { st.unsubscribe() }()
@@ -57,6 +58,10 @@ type eventStream struct {
 	ch          <-chan supervisor.Event
 	unsubscribe func()
 	pids        map[string]int // namespec → pid, as last sent
+	// ext is each process's health and waiting_for as last sent
+	// (extSignature): a dependency coming up or going down changes what
+	// its dependents wait for without an event of theirs.
+	ext map[string]string
 
 	// gather runs while changes are being gathered; at its end dirty
 	// processes go out in an update, or everything in a sync when full.
@@ -109,6 +114,7 @@ func (st *eventStream) run(ctx context.Context) {
 func (st *eventStream) send(name string, procs []procJSON) bool {
 	for _, p := range procs {
 		st.pids[p.Namespec] = p.PID
+		st.ext[p.Namespec] = extSignature(p)
 	}
 	return st.s.event("", name, listJSON{Supervisor: st.h.supervisorInfo(), Processes: procs}) == nil
 }
@@ -121,11 +127,12 @@ func (st *eventStream) arm() {
 	}
 }
 
-// note gathers one engine event: a process state change marks the process,
-// a group coming or going and a change of supervisord's state need a sync.
+// note gathers one engine event: a process state change or health
+// transition marks the process, a group coming or going and a change of
+// supervisord's state need a sync.
 func (st *eventStream) note(ev supervisor.Event) {
 	switch {
-	case strings.HasPrefix(ev.Name, "PROCESS_STATE_"):
+	case strings.HasPrefix(ev.Name, "PROCESS_STATE_"), strings.HasPrefix(ev.Name, "PROCESS_HEALTH_"):
 		st.dirty[rpc.MakeNamespec(ev.Group, ev.Process)] = true
 		st.arm()
 	case ev.Name == supervisor.EvGroupAdded, ev.Name == supervisor.EvGroupRemoved,
@@ -152,20 +159,37 @@ func (st *eventStream) resubscribe(ctx context.Context) bool {
 	return true
 }
 
+// extSignature is what of p's extensions an update must carry when it
+// changes: health (not the time of the last check, which changes with
+// every check) and what p waits for.
+func extSignature(p procJSON) string {
+	if p.Health == nil && len(p.WaitingFor) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	if hl := p.Health; hl != nil {
+		fmt.Fprintf(&b, "%s %d %q", hl.Status, hl.Failures, hl.LastError)
+	}
+	fmt.Fprintf(&b, " %q", p.WaitingFor)
+	return b.String()
+}
+
 // flush ends a gathering: a sync of everything when full, else an update
-// with the processes that changed.
+// with the processes that changed, and those whose health or dependencies
+// changed with them.
 func (st *eventStream) flush() bool {
 	st.gather, st.gatherC = nil, nil
 	all := st.h.snapshot()
 	if st.full {
 		clear(st.pids)
+		clear(st.ext)
 		if !st.send("sync", all) {
 			return false
 		}
 	} else {
 		changed := make([]procJSON, 0, len(st.dirty))
 		for _, p := range all {
-			if st.dirty[p.Namespec] {
+			if st.dirty[p.Namespec] || st.ext[p.Namespec] != extSignature(p) {
 				changed = append(changed, p)
 			}
 		}

@@ -60,6 +60,13 @@ const confHead = "[supervisord]\nlogfile=%[1]s/sd.log\npidfile=%[1]s/sd.pid\nchi
 
 func newEnv(t *testing.T, programs string) *env {
 	t.Helper()
+	return newEnvWith(t, programs, nil)
+}
+
+// newEnvWith is newEnv with the engine's options adjusted by tune (if not
+// nil), e.g. fake health checks.
+func newEnvWith(t *testing.T, programs string, tune func(*supervisor.Options)) *env {
+	t.Helper()
 	dir := t.TempDir()
 	e := &env{t: t, dir: dir, conf: filepath.Join(dir, "supervisord.conf"), mainLog: logfile.NewRing(1 << 16)}
 	e.writeConf(programs)
@@ -71,7 +78,11 @@ func newEnv(t *testing.T, programs string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.sup, err = supervisor.New(supervisor.Options{Config: cfg, Log: nopLog{}, Reaper: reaper, MainLogRing: e.mainLog})
+	opts := supervisor.Options{Config: cfg, Log: nopLog{}, Reaper: reaper, MainLogRing: e.mainLog}
+	if tune != nil {
+		tune(&opts)
+	}
+	e.sup, err = supervisor.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gosupervisor/gosupervisor/pkg/version"
 	"github.com/gosupervisor/gosupervisor/web"
@@ -35,7 +36,10 @@ type pageData struct {
 	Message string // ?message=, the outcome of a legacy action link
 	Chips   []chipView
 	Rows    []rowView
-	Boot    listJSON // the same snapshot for the script
+	// HasHealth widens the state column for health badges (app.js
+	// renderTable): only when some process has a health check.
+	HasHealth bool
+	Boot      listJSON // the same snapshot for the script
 }
 
 type chipView struct {
@@ -55,6 +59,13 @@ type rowView struct {
 	Restarts        int
 	Desc            string
 	DescErr         bool
+	NameTitle       string // the namespec, and what it depends on
+
+	// Health is the health badge's status ("" = no check), HealthTitle
+	// its tooltip (app.js healthTitle); Waiting marks a process held back
+	// by depends_on.
+	Health, HealthTitle string
+	Waiting             bool
 
 	Toggle, ToggleLabel string // start or stop, in one slot as the console
 	ToggleHref          string // "" = disabled
@@ -79,6 +90,7 @@ func (h *handler) page(w http.ResponseWriter, r *http.Request) {
 	for _, p := range procs {
 		counts[p.StateName]++
 		d.Rows = append(d.Rows, newRowView(p))
+		d.HasHealth = d.HasHealth || p.Health != nil
 	}
 	d.Chips = append(d.Chips, chipView{State: "ALL", Label: "All", Count: len(procs), All: true})
 	for _, s := range stateOrder {
@@ -106,7 +118,8 @@ func newRowView(p procJSON) rowView {
 		NS: p.Namespec, Group: p.Group, Name: p.Name, Grouped: p.Group != p.Name,
 		State: p.StateName, StatusClass: statusClass(p.StateName),
 		PID: "–", Uptime: "–", CPU: "–", Mem: "–",
-		Restarts: p.Restarts, Desc: p.Description,
+		Restarts: p.Restarts, Desc: describe(p), NameTitle: nameTitle(p),
+		Waiting:      len(p.WaitingFor) > 0,
 		DescErr:      p.StateName == "FATAL" || p.StateName == "BACKOFF" || p.SpawnErr != "",
 		ClearHref:    act("clearlog"),
 		TailHref:     "logtail/" + q,
@@ -123,6 +136,9 @@ func newRowView(p procJSON) rowView {
 			v.Mem = fmtBytes(*p.RSS)
 		}
 	}
+	if p.Health != nil {
+		v.Health, v.HealthTitle = p.Health.Status, healthTitle(p.Health)
+	}
 	switch p.StateName {
 	case "STOPPED", "EXITED", "FATAL":
 		v.Toggle, v.ToggleLabel = "start", "Start"
@@ -136,6 +152,41 @@ func newRowView(p procJSON) rowView {
 		v.RestartHref = act("restart")
 	}
 	return v
+}
+
+// describe is app.js describe: the description, which the engine makes
+// "waiting for db" while depends_on holds the process back.
+func describe(p procJSON) string {
+	if len(p.WaitingFor) > 0 && !strings.HasPrefix(p.Description, "waiting for ") {
+		return "waiting for " + strings.Join(p.WaitingFor, ", ")
+	}
+	return p.Description
+}
+
+// nameTitle is app.js nameTitle: the namespec, then depends_on.
+func nameTitle(p procJSON) string {
+	if len(p.DependsOn) == 0 {
+		return p.Namespec
+	}
+	return p.Namespec + "\ndepends on " + strings.Join(p.DependsOn, ", ")
+}
+
+// healthTitle is app.js healthTitle: the check, then its last outcome.
+func healthTitle(hl *healthJSON) string {
+	t := hl.Kind + " check " + hl.Target + "\n"
+	switch {
+	case hl.LastError != "":
+		n := strconv.Itoa(hl.Failures) + " failures"
+		if hl.Failures == 1 {
+			n = "1 failure"
+		}
+		t += hl.LastError + " (" + n + ")"
+	case hl.LastCheck == 0:
+		t += "not checked yet"
+	default:
+		t += "last check passed"
+	}
+	return t
 }
 
 // statusClass is the class the original's status page gives a state's

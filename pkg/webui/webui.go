@@ -38,6 +38,7 @@ type Options struct {
 // handler serves the console and the API of one Supervisor.
 type handler struct {
 	sup   *supervisor.Supervisor
+	ext   rpc.ExtBackend // sup's health checks and dependencies
 	rpc   *rpc.Server
 	opts  Options
 	clock func() time.Time
@@ -63,7 +64,7 @@ func New(sup *supervisor.Supervisor, d *rpc.Server, opts Options) http.Handler {
 	if opts.Coalesce <= 0 {
 		opts.Coalesce = 50 * time.Millisecond
 	}
-	h := &handler{sup: sup, rpc: d, opts: opts, clock: opts.Clock, stats: newSampler(opts.ProcRoot, opts.Clock)}
+	h := &handler{sup: sup, ext: sup, rpc: d, opts: opts, clock: opts.Clock, stats: newSampler(opts.ProcRoot, opts.Clock)}
 
 	r := mux.NewRouter()
 	r.Use(securityHeaders, sameOrigin)
