@@ -696,11 +696,11 @@ func TestEngineBackoffKeys(t *testing.T) {
 		f := newFakeSpawner(func(string, int) time.Duration { return 10 * time.Millisecond })
 		e := newEngine(t, f, program("flaky", "backoff=exponential", "backoff_max=4", "startretries=unlimited"))
 		defer e.stop()
-		time.Sleep(time.Hour)
+		time.Sleep(2 * time.Hour)
 		synctest.Wait()
 		spawned, _ := f.snapshot()
-		if len(spawned) < 800 {
-			t.Fatalf("%d spawns in an hour of 4 s delays", len(spawned))
+		if len(spawned) < 1000 {
+			t.Fatalf("%d spawns in two hours of 4 s delays, want over 1,000 failures", len(spawned))
 		}
 		want := []string{"flaky@0s", "flaky@1.010000001s", "flaky@3.020000002s", "flaky@7.030000003s", "flaky@11.040000004s", "flaky@15.050000005s"}
 		if !slices.Equal(spawned[:6], want) {
