@@ -91,6 +91,9 @@ type Supervisord struct {
 	StripAnsi       bool
 	Environment     []shlex.KV
 	Identifier      string
+	// Ours (EXTENSIONS.md §4, §5): zero for a config without them.
+	EnvironmentFile EnvFile       // read before Environment, at every spawn
+	LogFormat       MainLogFormat // logformat=
 }
 
 // HTTPServer is one [inet_http_server*] or [unix_http_server*] section.

@@ -23,6 +23,10 @@ type Extensions struct {
 	// Critical: when the process goes FATAL (or unhealthy with
 	// on_unhealthy=shutdown) supervisord stops everything and exits 1.
 	Critical bool
+	// EnvironmentFile is the program's environment_file (§4), read at
+	// every spawn between [supervisord]'s environment and the program's.
+	EnvironmentFile EnvFile
+	OutputExtensions
 }
 
 // Backoff is the backoff= policy.
@@ -89,4 +93,60 @@ func (o OnUnhealthy) String() string {
 		return "shutdown"
 	}
 	return "restart"
+}
+
+// Keys of EXTENSIONS.md §4–§5 (environment files, container logs). Their
+// types are here; logkeys.go parses them.
+
+// EnvFile is an environment_file= value (§4).
+type EnvFile struct {
+	Path string // absolute, expanded; "" = none
+	// Optional: the value had systemd's leading "-", so a missing file is
+	// no error.
+	Optional bool
+}
+
+// OutputExtensions are a process's per-stream log keys (§5).
+type OutputExtensions struct {
+	// StdoutForward/StderrForward copy each whole line of the stream to
+	// supervisord's own stdout/stderr, prefixed "name | ".
+	StdoutForward, StderrForward bool
+	// StdoutLogFormat/StderrLogFormat shape the bytes written to the log
+	// file and forwarded: raw (the original), timestamped or json.
+	StdoutLogFormat, StderrLogFormat LogFormat
+}
+
+// LogFormat is a *_log_format= value.
+type LogFormat int
+
+const (
+	LogRaw LogFormat = iota
+	LogTimestamped
+	LogJSON
+)
+
+func (f LogFormat) String() string {
+	switch f {
+	case LogTimestamped:
+		return "timestamped"
+	case LogJSON:
+		return "json"
+	}
+	return "raw"
+}
+
+// MainLogFormat is [supervisord] logformat=: the original's text lines or
+// zap's JSON encoder.
+type MainLogFormat int
+
+const (
+	MainLogText MainLogFormat = iota
+	MainLogJSON
+)
+
+func (f MainLogFormat) String() string {
+	if f == MainLogJSON {
+		return "json"
+	}
+	return "text"
 }

@@ -286,7 +286,8 @@ func mergeDeps(group, own []string) []string {
 func (e *Extensions) equal(o *Extensions) bool {
 	return slices.Equal(e.DependsOn, o.DependsOn) && e.Health.equal(o.Health) &&
 		e.Backoff == o.Backoff && e.BackoffMax == o.BackoffMax &&
-		e.StartretriesUnlimited == o.StartretriesUnlimited && e.Critical == o.Critical
+		e.StartretriesUnlimited == o.StartretriesUnlimited && e.Critical == o.Critical &&
+		e.EnvironmentFile == o.EnvironmentFile && e.OutputExtensions == o.OutputExtensions
 }
 
 func (h *HealthCheck) equal(o *HealthCheck) bool {
