@@ -149,6 +149,47 @@
     return 'statusnominal';
   }
 
+  // Our extensions, as page.go renders them: the description says what a
+  // process held back by depends_on waits for; the name's tooltip what it
+  // depends on; the health badge's what its check last said.
+  function describe(p) {
+    const w = p.waiting_for || [];
+    if (w.length && !p.description.startsWith('waiting for ')) return 'waiting for ' + w.join(', ');
+    return p.description;
+  }
+
+  function nameTitle(p) {
+    const d = p.depends_on || [];
+    return d.length ? `${p.namespec}\ndepends on ${d.join(', ')}` : p.namespec;
+  }
+
+  function healthTitle(h) {
+    let t = `${h.kind} check ${h.target}\n`;
+    if (h.last_error) t += `${h.last_error} (${h.failures === 1 ? '1 failure' : h.failures + ' failures'})`;
+    else if (!h.last_check) t += 'not checked yet';
+    else t += 'last check passed';
+    return t;
+  }
+
+  // updateHealth keeps the health badge after the state badge, only for
+  // processes with a health check.
+  function updateHealth(td, p) {
+    let hb = $('.health', td);
+    if (!p.health) { if (hb) hb.remove(); return; }
+    if (!hb) {
+      hb = document.createElement('span');
+      td.append(hb);
+    }
+    const st = p.health.status;
+    if (hb.dataset.health !== st) {
+      hb.dataset.health = st;
+      hb.className = 'health ' + st;
+      hb.textContent = st;
+    }
+    const title = healthTitle(p.health);
+    if (hb.title !== title) hb.title = title;
+  }
+
   function fillName(td, p) {
     td.textContent = '';
     if (p.group !== p.name) {
@@ -161,7 +202,7 @@
       td.append(g);
     }
     td.append(document.createTextNode(p.name));
-    td.title = p.namespec;
+    td.title = nameTitle(p);
   }
 
   function updateRow(tr, p) {
@@ -172,14 +213,17 @@
       badge.className = 'badge ' + statusClass(p.statename);
       tr.dataset.state = p.statename;
     }
+    updateHealth($('.state', tr), p);
     const name = $('.name', tr);
-    if (name.title !== p.namespec) fillName(name, p);
+    if (name.title !== nameTitle(p)) fillName(name, p);
     setText($('.pid', tr), p.pid || '–');
     setText($('.restarts', tr), p.restarts);
     const desc = $('.desc', tr);
-    setText(desc, p.description);
-    desc.title = p.description;
+    const text = describe(p);
+    setText(desc, text);
+    if (desc.title !== text) desc.title = text;
     desc.classList.toggle('err', p.statename === 'FATAL' || p.statename === 'BACKOFF' || !!p.spawnerr);
+    desc.classList.toggle('waiting', !!(p.waiting_for && p.waiting_for.length));
     // One slot for Start/Stop so that the row keeps its shape.
     const toggle = $('[data-act="start"], [data-act="stop"]', tr);
     const act = STARTABLE.has(p.statename) ? 'start' : 'stop';
@@ -228,7 +272,7 @@
     if (ui.states.size && !ui.states.has(p.statename)) return false;
     if (!ui.filter) return true;
     const f = ui.filter.toLowerCase();
-    return p.namespec.toLowerCase().includes(f) || p.description.toLowerCase().includes(f);
+    return p.namespec.toLowerCase().includes(f) || describe(p).toLowerCase().includes(f);
   }
 
   // render places rows in order and applies the filter, touching the DOM
@@ -255,6 +299,8 @@
     for (const [ns, tr] of ui.rows) {
       if (!ui.procs.has(ns)) { tr.remove(); ui.rows.delete(ns); }
     }
+    // Room for health badges only when some process has a check.
+    $('#procs').classList.toggle('has-health', list.some((p) => p.health));
     $('#empty').hidden = ui.procs.size !== 0;
     $('#nomatch').hidden = ui.procs.size === 0 || shown !== 0;
     if (ui.sel && (!ui.rows.has(ui.sel) || ui.rows.get(ui.sel).hidden)) select(null);
@@ -398,13 +444,20 @@
 
   // ------------------------------------------------------------ menus
 
-  function openMenu(anchor, title, items) {
+  // openMenu shows items ([label, fn]) under title and the info lines.
+  function openMenu(anchor, title, items, info = []) {
     const m = $('#menu');
     m.textContent = '';
     const h = document.createElement('div');
     h.className = 'mh';
     h.textContent = title;
     m.append(h);
+    for (const line of info) {
+      const d = document.createElement('div');
+      d.className = 'mi';
+      d.textContent = line;
+      m.append(d);
+    }
     for (const [label, fn] of items) {
       const b = document.createElement('button');
       b.type = 'button';
@@ -441,7 +494,15 @@
       ['Log: stderr', () => openLog(ns, 'stderr')],
       ...groupItems(p.group),
     ];
-    openMenu(anchor, ns, items);
+    const info = [];
+    if (p.depends_on && p.depends_on.length) info.push(`depends on ${p.depends_on.join(', ')}`);
+    if (p.waiting_for && p.waiting_for.length) info.push(`waiting for ${p.waiting_for.join(', ')}`);
+    if (p.health) {
+      const h = p.health;
+      info.push(`health: ${h.status} (${h.kind} ${h.target})`);
+      if (h.last_error) info.push(`${h.last_error} (${h.failures === 1 ? '1 failure' : h.failures + ' failures'})`);
+    }
+    openMenu(anchor, ns, items, info);
   }
 
   function signalDialog(ns) {
