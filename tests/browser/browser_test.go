@@ -168,19 +168,78 @@ func (d *daemon) waitConsole(url, user, pass string, within time.Duration) (bool
 	return false, nil
 }
 
-func TestConsoleInChromium(t *testing.T) {
-	root := repoRoot(t)
-	requireTools(t, root)
+// buildDaemon builds cmd/supervisord for one test.
+func buildDaemon(t *testing.T, root string) string {
+	t.Helper()
 	bin := filepath.Join(t.TempDir(), "supervisord")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/supervisord")
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building supervisord: %v\n%s", err, out)
 	}
+	return bin
+}
+
+// startConsole runs supervisord (bin) on conf and waits until its console
+// answers at url; while cmd/supervisord does not serve the console, it
+// runs the stand-in daemon instead.
+func startConsole(t *testing.T, bin, conf, url, user, pass string) *daemon {
+	t.Helper()
+	d := startDaemon(t, []string{bin, "-n", "-c", conf}, nil)
+	ok, err := d.waitConsole(url, user, pass, 5*time.Second)
+	if err != nil {
+		d.stop(t)
+		t.Fatalf("supervisord: %v; output:\n%s", err, d.out)
+	}
+	if ok {
+		return d
+	}
+	// The console is not plugged into cmd/supervisord yet. Serve it from
+	// a stand-in daemon built from the engine, pkg/server and pkg/webui,
+	// so that it is still tested end to end in a browser.
+	d.stop(t)
+	t.Logf("NOTE: supervisord does not serve the web console yet; using the stand-in daemon (engine + pkg/server + pkg/webui)")
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
+	d = startDaemon(t, []string{self, "-test.run=^$"}, []string{standInEnv + "=" + conf})
+	if ok, err := d.waitConsole(url, user, pass, 10*time.Second); !ok {
+		d.stop(t)
+		t.Fatalf("stand-in daemon: %v; output:\n%s", err, d.out)
+	}
+	return d
+}
+
+// runNode runs a console script in tests/browser and fails on its failure.
+func runNode(t *testing.T, root string, args ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	node := exec.CommandContext(ctx, "node", args...)
+	node.Dir = filepath.Join(root, "tests/browser")
+	out, err := node.CombinedOutput()
+	t.Logf("%s", out)
+	if err != nil {
+		t.Fatalf("browser run failed: %v", err)
+	}
+}
+
+// requireShots fails for a screenshot that is missing or empty.
+func requireShots(t *testing.T, artifacts, prefix string, shots ...string) {
+	t.Helper()
+	for _, shot := range shots {
+		p := filepath.Join(artifacts, prefix+"-"+shot+".png")
+		if fi, err := os.Stat(p); err != nil || fi.Size() < 1000 {
+			t.Errorf("screenshot %s missing or empty: %v", p, err)
+		}
+	}
+}
+
+func TestConsoleInChromium(t *testing.T) {
+	root := repoRoot(t)
+	requireTools(t, root)
+	bin := buildDaemon(t, root)
 	artifacts := filepath.Join(root, "test-artifacts")
 	tests := []struct {
 		name, user, pass string
@@ -204,48 +263,86 @@ func TestConsoleInChromium(t *testing.T) {
 			}
 			url := fmt.Sprintf("http://127.0.0.1:%d", port)
 
-			d := startDaemon(t, []string{bin, "-n", "-c", conf}, nil)
-			ok, err := d.waitConsole(url, tt.user, tt.pass, 5*time.Second)
-			if err != nil {
-				d.stop(t)
-				t.Fatalf("supervisord: %v; output:\n%s", err, d.out)
-			}
-			if !ok {
-				// The console is not plugged into cmd/supervisord yet.
-				// Serve it from a stand-in daemon built from the engine,
-				// pkg/server and pkg/webui, so that it is still tested end
-				// to end in a browser.
-				d.stop(t)
-				t.Logf("NOTE: supervisord does not serve the web console yet; using the stand-in daemon (engine + pkg/server + pkg/webui)")
-				d = startDaemon(t, []string{self, "-test.run=^$"}, []string{standInEnv + "=" + conf})
-				if ok, err := d.waitConsole(url, tt.user, tt.pass, 10*time.Second); !ok {
-					d.stop(t)
-					t.Fatalf("stand-in daemon: %v; output:\n%s", err, d.out)
-				}
-			}
+			d := startConsole(t, bin, conf, url, tt.user, tt.pass)
 			defer d.stop(t)
 
 			args := []string{"console.mjs", url, artifacts, tt.name}
 			if tt.user != "" {
 				args = append(args, tt.user, tt.pass)
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-			defer cancel()
-			node := exec.CommandContext(ctx, "node", args...)
-			node.Dir = filepath.Join(root, "tests/browser")
-			out, err := node.CombinedOutput()
-			t.Logf("%s", out)
-			if err != nil {
-				t.Fatalf("browser run failed: %v", err)
-			}
-			for _, shot := range []string{"nojs", "nojs-menu", "nojs-phone", "prejs-phone", "prejs", "table", "tail", "phone"} {
-				p := filepath.Join(artifacts, tt.name+"-"+shot+".png")
-				if fi, err := os.Stat(p); err != nil || fi.Size() < 1000 {
-					t.Errorf("screenshot %s missing or empty: %v", p, err)
-				}
-			}
+			runNode(t, root, args...)
+			requireShots(t, artifacts, tt.name, "nojs", "nojs-menu", "nojs-phone", "prejs-phone", "prejs", "table", "tail", "phone")
 		})
 	}
+}
+
+// healthPrograms exercise depends_on and health checks (EXTENSIONS.md §1,
+// §2) with real checks: api's tcp check connects to the daemon's own HTTP
+// port and passes; cache's exec check fails until health.mjs creates
+// cache.ok; warming's keeps failing below its retries, so it stays
+// starting; report depends on db, which does not autostart.
+const healthPrograms = `
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+
+[program:api]
+command=/bin/sleep 1000
+startsecs=0
+healthcheck=tcp://127.0.0.1:%[2]d
+healthcheck_interval=1
+
+[program:cache]
+command=/bin/sleep 1000
+startsecs=0
+healthcheck=exec:/bin/sh -c "test -e %[1]s/cache.ok || { echo cache is cold; exit 1; }"
+healthcheck_interval=1
+healthcheck_retries=1
+on_unhealthy=ignore
+
+[program:warming]
+command=/bin/sleep 1000
+startsecs=0
+healthcheck=exec:/bin/sh -c "echo still warming up; exit 2"
+healthcheck_interval=1
+healthcheck_retries=1000
+on_unhealthy=ignore
+
+[program:db]
+command=/bin/sleep 1000
+autostart=false
+startsecs=0
+
+[program:report]
+command=/bin/sleep 1000
+startsecs=0
+depends_on=db
+
+[program:plain]
+command=/bin/sleep 1000
+startsecs=0
+`
+
+// TestHealthInChromium: the console's health badges, the wait of a
+// program held back by depends_on, and both changing live, at desktop and
+// phone widths (health.mjs).
+func TestHealthInChromium(t *testing.T) {
+	root := repoRoot(t)
+	requireTools(t, root)
+	bin := buildDaemon(t, root)
+	artifacts := filepath.Join(root, "test-artifacts")
+	dir := t.TempDir()
+	port := testutil.FreePort(t)
+	conf := filepath.Join(dir, "supervisord.conf")
+	text := fmt.Sprintf("[supervisord]\nlogfile=%[1]s/supervisord.log\npidfile=%[1]s/supervisord.pid\nchildlogdir=%[1]s\nidentifier=browser-health\n\n[inet_http_server]\nport=127.0.0.1:%[2]d\n", dir, port) +
+		fmt.Sprintf(healthPrograms, dir, port)
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	d := startConsole(t, bin, conf, url, "", "")
+	defer d.stop(t)
+	runNode(t, root, "health.mjs", url, artifacts, "health", dir)
+	requireShots(t, artifacts, "health", "desktop", "phone", "nojs", "live")
 }
 
 // standIn is a minimal supervisord for the browser test while the console
