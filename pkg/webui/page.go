@@ -37,7 +37,7 @@ type pageData struct {
 	Chips   []chipView
 	Rows    []rowView
 	// HasHealth widens the state column for health badges (app.js
-	// renderTable): only when some process has a health check.
+	// render): only when some process has a health check.
 	HasHealth bool
 	Boot      listJSON // the same snapshot for the script
 }
