@@ -207,13 +207,14 @@ func TestHealthAndDependencies(t *testing.T) {
 	c.fail("sick2", "connection refused")
 	e := newEnvWith(t, extPrograms+"\n[program:plain]\ncommand=/bin/sleep 1000\nstartsecs=0\n", c.tune)
 
-	web := e.waitProc("web", "healthy", healthIs("healthy"))
+	// The description and the health are read one after the other: wait
+	// until both have seen the verdict.
+	web := e.waitProc("web", "healthy", func(p procJSON) bool {
+		return healthIs("healthy")(p) && strings.HasSuffix(p.Description, ", healthy")
+	})
 	if h := web.Health; h.Kind != "tcp" || !strings.Contains(h.Target, "127.0.0.1:5432") || h.Failures != 0 ||
 		h.LastError != "" || h.LastCheck == 0 || h.Output != "ok" || web.DependsOn != nil || web.WaitingFor != nil {
 		t.Errorf("web %+v health %+v", web, h)
-	}
-	if !strings.HasSuffix(web.Description, ", healthy") {
-		t.Errorf("web description %q", web.Description)
 	}
 	sick := e.waitProc("sick", "unhealthy", healthIs("unhealthy"))
 	if h := sick.Health; h.Kind != "exec" || h.Target != "/bin/false --quick" || h.Failures < 1 ||
