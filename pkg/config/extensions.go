@@ -1,5 +1,7 @@
 package config
 
+import "github.com/gosupervisor/gosupervisor/pkg/shlex"
+
 // Keys of our own (../shared/EXTENSIONS.md §1–§3) on [program:x] and
 // [group:x]. A config that uses none of them leaves every field here at
 // its zero value, and behaves as under the original.
@@ -26,6 +28,14 @@ type Extensions struct {
 	// EnvironmentFile is the program's environment_file (§4), read at
 	// every spawn between [supervisord]'s environment and the program's.
 	EnvironmentFile EnvFile
+	// DaemonEnvironmentFile is [supervisord] environment_file, copied into
+	// each process so that its spawns read it and update compares it.
+	DaemonEnvironmentFile EnvFile
+	// DaemonEnvironment and ProgramEnvironment are the [supervisord] and
+	// the program's environment= that Environment merges, kept apart
+	// because the environment files go between them (SpawnEnvironment).
+	// Set only when one of the two files is; nil otherwise.
+	DaemonEnvironment, ProgramEnvironment []shlex.KV
 	OutputExtensions
 }
 
@@ -104,6 +114,10 @@ type EnvFile struct {
 	// Optional: the value had systemd's leading "-", so a missing file is
 	// no error.
 	Optional bool
+	// Digest identifies the variables read at load ("" = none); it is
+	// compared by reread, so that update restarts a program whose file's
+	// names or values changed (not its comments or quoting).
+	Digest string
 }
 
 // OutputExtensions are a process's per-stream log keys (§5).

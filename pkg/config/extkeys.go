@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"net"
 	"net/url"
@@ -123,6 +124,9 @@ func (r *programReader) extensions(p *Process, kind GroupKind, first bool) error
 		if p.Critical, err = ParseBool(v); err != nil {
 			return valueErr("critical", v, "not a valid boolean value")
 		}
+	}
+	if err := r.outputKeys(p); err != nil {
+		return err
 	}
 	if kind == EventListenerPool {
 		for _, k := range healthKeys {
@@ -287,7 +291,10 @@ func (e *Extensions) equal(o *Extensions) bool {
 	return slices.Equal(e.DependsOn, o.DependsOn) && e.Health.equal(o.Health) &&
 		e.Backoff == o.Backoff && e.BackoffMax == o.BackoffMax &&
 		e.StartretriesUnlimited == o.StartretriesUnlimited && e.Critical == o.Critical &&
-		e.EnvironmentFile == o.EnvironmentFile && e.OutputExtensions == o.OutputExtensions
+		e.EnvironmentFile == o.EnvironmentFile && e.OutputExtensions == o.OutputExtensions &&
+		e.DaemonEnvironmentFile == o.DaemonEnvironmentFile &&
+		maps.Equal(envMap(e.DaemonEnvironment), envMap(o.DaemonEnvironment)) &&
+		maps.Equal(envMap(e.ProgramEnvironment), envMap(o.ProgramEnvironment))
 }
 
 func (h *HealthCheck) equal(o *HealthCheck) bool {
@@ -301,9 +308,13 @@ func (h *HealthCheck) equal(o *HealthCheck) bool {
 
 // UsesExtensions reports whether the config sets any of our keys handled
 // here (probes_public, depends_on, healthcheck, backoff, backoff_max, critical,
-// startretries=unlimited) to something other than its default, e.g. to
-// decide whether system.listMethods names the gosupervisor.* methods.
+// startretries=unlimited, environment_file, *_forward, *_log_format,
+// logformat) to something other than its default, e.g. to decide whether
+// system.listMethods names the gosupervisor.* methods.
 func (c *Config) UsesExtensions() bool {
+	if c.Supervisord.EnvironmentFile.Path != "" || c.Supervisord.LogFormat != MainLogText {
+		return true
+	}
 	for _, s := range c.HTTPServers {
 		if s.ProbesPublic {
 			return true

@@ -97,6 +97,7 @@ func (c *Config) ConfigInfo() []ConfigInfo {
 func (c *Config) Describe(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "config: %s\n", c.Path)
+	c.describeSupervisord(&b)
 	for _, g := range c.Groups {
 		kind := map[GroupKind]string{ProgramGroup: "group", EventListenerPool: "eventlistener pool", FCGIGroup: "fcgi group"}[g.Kind]
 		fmt.Fprintf(&b, "%s %s (priority %d)\n", kind, g.Name, g.Priority)
@@ -177,6 +178,7 @@ func (c *Config) describeExtensions(b *strings.Builder, p *Process) {
 	if p.Critical {
 		fmt.Fprintf(b, "    critical:    true\n")
 	}
+	describeOutput(b, p)
 }
 
 // quoteArgv joins argv so that shlex.Split gives it back.

@@ -156,7 +156,9 @@ func Load(path string, opts Options) (*Config, error) {
 	}
 	for _, g := range c.Groups {
 		for _, p := range g.Processes {
-			p.Environment = mergeEnv(c.Supervisord.Environment, p.Environment)
+			own := p.Environment
+			p.Environment = mergeEnv(c.Supervisord.Environment, own)
+			splitEnvironments(&c.Supervisord, p, own)
 		}
 	}
 	if c.HTTPServers, err = l.servers(); err != nil {
@@ -388,7 +390,7 @@ func (l *loader) supervisord(s *Supervisord) error {
 		l.environ.set("ENV_"+kv.Key, kv.Value)
 	}
 	s.UID, s.GID = -1, -1
-	return nil
+	return l.supervisordExtensions(s)
 }
 
 // applyOverrides puts command-line values over the file's, then does what

@@ -10,7 +10,7 @@ import (
 var (
 	supervisordKeys = []string{"minfds", "minprocs", "directory", "user", "umask", "logfile",
 		"logfile_maxbytes", "logfile_backups", "loglevel", "pidfile", "identifier", "nodaemon",
-		"silent", "childlogdir", "nocleanup", "strip_ansi", "environment"}
+		"silent", "childlogdir", "nocleanup", "strip_ansi", "environment", "environment_file", "logformat"}
 	programKeys = []string{"command", "process_name", "numprocs", "numprocs_start", "priority",
 		"autostart", "startsecs", "startretries", "autorestart", "exitcodes", "stopsignal",
 		"stopwaitsecs", "stopasgroup", "killasgroup", "user", "redirect_stderr", "environment",
@@ -21,9 +21,9 @@ var (
 		"stderr_events_enabled", "stderr_syslog"}
 	sectionKeys = map[string][]string{
 		"supervisord":      supervisordKeys,
-		"program":          slices.Concat(programKeys, processExtKeys, healthKeys),
-		"eventlistener":    slices.Concat(programKeys, []string{"events", "buffer_size", "result_handler"}, processExtKeys),
-		"fcgi-program":     slices.Concat(programKeys, []string{"socket", "socket_backlog", "socket_owner", "socket_mode"}, processExtKeys, healthKeys),
+		"program":          slices.Concat(programKeys, processExtKeys, healthKeys, processLogKeys),
+		"eventlistener":    slices.Concat(programKeys, []string{"events", "buffer_size", "result_handler"}, processExtKeys, processLogKeys),
+		"fcgi-program":     slices.Concat(programKeys, []string{"socket", "socket_backlog", "socket_owner", "socket_mode"}, processExtKeys, healthKeys, processLogKeys),
 		"group":            slices.Concat([]string{"programs", "priority"}, groupExtKeys),
 		"include":          {"files"},
 		"unix_http_server": {"file", "chmod", "chown", "username", "password", "probes_public"},
