@@ -149,6 +149,18 @@ func (s *Supervisor) requestStart(p *proc, seen map[*proc]bool) {
 	}
 }
 
+// autostartDependencies: an autostart that depends_on holds back starts
+// the stopped dependencies first, as start does (autostart=false ones
+// included). Only the first autostart: an autorestart waits for a
+// dependency the user stopped rather than starting it behind their back.
+func (s *Supervisor) autostartDependencies(batch []*proc) {
+	for _, p := range batch {
+		if !p.wantStart && p.m.State() == process.Stopped && p.m.SpawnPending() && !depsReady(p) {
+			s.requestStart(p, map[*proc]bool{})
+		}
+	}
+}
+
 // fatalDependency is the dependency, direct or through held-back starts,
 // that went FATAL and so will never let p start.
 func fatalDependency(p *proc, seen map[*proc]bool) *proc {

@@ -548,6 +548,55 @@ func TestEngineDependsOnOrdersStartup(t *testing.T) {
 	})
 }
 
+// TestEngineAutostartStartsDependencies: an autostart program starts its
+// autostart=false dependency first, as `start` would; an autorestart does
+// not start a dependency that was stopped.
+func TestEngineAutostartStartsDependencies(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSpawner(func(name string, n int) time.Duration {
+			if name == "app" && n == 1 {
+				return 5 * time.Second // app's second run exits
+			}
+			return -1
+		})
+		e := newEngine(t, f, program("db", "autostart=false", "startsecs=1")+
+			program("app", "depends_on=db", "startsecs=1"))
+		defer e.stop()
+		time.Sleep(3 * time.Second)
+		synctest.Wait()
+		if spawned, _ := f.snapshot(); !slices.Equal(spawned, []string{"db@0s", "app@1.000000001s"}) {
+			t.Fatalf("spawns %v; want db, then app once db is RUNNING", spawned)
+		}
+		if _, err := e.s.StopProcess("db"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.s.StopProcess("app"); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if _, err := e.s.StartProcess("db"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.s.StartProcess("app"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(3 * time.Second)
+		synctest.Wait()
+		if _, err := e.s.StopProcess("db"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Second) // app exits and wants its autorestart
+		synctest.Wait()
+		spawned, _ := f.snapshot()
+		if n := len(names(spawned)); n != 4 {
+			t.Errorf("spawns %v; want db and app twice, nothing after db's stop", spawned)
+		}
+		if st := e.states(); st["db"] != "STOPPED" || st["app"] != "EXITED" {
+			t.Errorf("states %v; want db STOPPED, app EXITED waiting", st)
+		}
+	})
+}
+
 // TestEngineTransitiveStart: starting a process starts its stopped
 // dependencies first; the waiting start returns once it is RUNNING.
 func TestEngineTransitiveStart(t *testing.T) {

@@ -36,6 +36,9 @@ func (s *Supervisor) pass() {
 		}
 		batch := s.takeDirty()
 		running := s.mood == MoodRunning
+		if running && s.hasDeps {
+			s.autostartDependencies(batch)
+		}
 		steps := make([]step, 0, len(batch))
 		for _, p := range batch {
 			if effs := s.released(p, now); effs != nil {

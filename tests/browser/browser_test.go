@@ -280,7 +280,7 @@ func TestConsoleInChromium(t *testing.T) {
 // §2) with real checks: api's tcp check connects to the daemon's own HTTP
 // port and passes; cache's exec check fails until health.mjs creates
 // cache.ok; warming's keeps failing below its retries, so it stays
-// starting; report depends on db, which does not autostart.
+// starting; report depends on db, whose check passes once db.ok exists.
 const healthPrograms = `
 [rpcinterface:supervisor]
 supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
@@ -309,8 +309,11 @@ on_unhealthy=ignore
 
 [program:db]
 command=/bin/sleep 1000
-autostart=false
 startsecs=0
+healthcheck=exec:/bin/sh -c "test -e %[1]s/db.ok || { echo db is loading; exit 1; }"
+healthcheck_interval=1
+healthcheck_retries=1000
+on_unhealthy=ignore
 
 [program:report]
 command=/bin/sleep 1000

@@ -75,11 +75,12 @@ function check(got, cacheHealthy) {
   }
   want('warming', badge('starting'), 'grey "starting" badge');
   want('warming', (p) => /\nexit status 2 \(\d+ failures?\)$/.test(p.health.title), 'title gives last_error');
-  for (const ns of ['db', 'report', 'plain']) want(ns, (p) => p.health === null && p.healthCount === 0, 'no health badge');
+  for (const ns of ['report', 'plain']) want(ns, (p) => p.health === null && p.healthCount === 0, 'no health badge');
   want('report', (p) => p.state === 'STOPPED' && p.desc === 'waiting for db' && p.descCls === 'desc waiting', '"waiting for db"');
   want('report', (p) => p.nameTitle === 'report\ndepends on db', 'name tooltip gives depends_on');
   want('plain', (p) => p.nameTitle === 'plain' && p.descCls === 'desc' && /^pid \d+, uptime /.test(p.desc), 'plain description');
-  want('db', (p) => p.state === 'STOPPED' && p.desc === 'Not started' && p.descCls === 'desc', 'db not started');
+  want('db', (p) => p.state === 'RUNNING', 'RUNNING');
+  want('db', badge('starting'), 'grey "starting" badge until db.ok exists');
   return bad;
 }
 
@@ -105,6 +106,8 @@ async function main() {
   fs.mkdirSync(artifacts, { recursive: true });
   const okFile = path.join(daemonDir, 'cache.ok');
   fs.rmSync(okFile, { force: true });
+  const dbOkFile = path.join(daemonDir, 'db.ok');
+  fs.rmSync(dbOkFile, { force: true });
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
@@ -140,7 +143,7 @@ async function main() {
     if (!(await page.locator('#procs.has-health').count())) throw new Error('table without has-health');
     await layout(page, got, false);
     await page.screenshot({ path: path.join(artifacts, `${prefix}-desktop.png`), fullPage: true });
-    step('desktop: api healthy, cache unhealthy, warming starting, report waiting for db, db and plain unchanged');
+    step('desktop: api healthy, cache unhealthy, warming starting, db starting, report waiting for db, plain unchanged');
 
     // The ⋯ menu gives the details.
     await page.locator('tr[data-ns="report"] button[data-act="more"]').click();
@@ -163,7 +166,7 @@ async function main() {
     await layout(page, got, true);
     await page.screenshot({ path: path.join(artifacts, `${prefix}-phone.png`), fullPage: true });
 
-    // Live: cache's check starts passing; starting db ends report's wait.
+    // Live: cache's check starts passing; db's passing ends report's wait.
     await page.setViewportSize({ width: 1280, height: 800 });
     fs.writeFileSync(okFile, '');
     await until('cache turning healthy without a reload', 10000, async () => {
@@ -171,17 +174,17 @@ async function main() {
       return (g.cache.health && g.cache.health.text === 'healthy' && g.cache.health.cls === 'health healthy') || { ok: false, cache: g.cache.health };
     });
     step('a health transition reaches the console live');
-    await page.locator('tr[data-ns="db"] button[data-act="start"]').click();
-    await until('report starting once db runs', 10000, async () => {
+    fs.writeFileSync(dbOkFile, '');
+    await until('report starting once db is healthy', 10000, async () => {
       const g = await rows(page);
       const r = g.report;
-      return (g.db.state === 'RUNNING' && r.state === 'RUNNING' && r.descCls === 'desc' && !r.desc.includes('waiting')) || { ok: false, db: g.db.state, report: r };
+      return (g.db.health && g.db.health.text === 'healthy' && r.state === 'RUNNING' && r.descCls === 'desc' && !r.desc.includes('waiting')) || { ok: false, db: g.db.health, report: r };
     });
     got = await rows(page);
     if (got.report.nameTitle !== 'report\ndepends on db') throw new Error(`report's tooltip after start: ${got.report.nameTitle}`);
     await layout(page, got, false);
     await page.screenshot({ path: path.join(artifacts, `${prefix}-live.png`), fullPage: true });
-    step('starting db: report leaves "waiting for db" and runs');
+    step('db turning healthy: report leaves "waiting for db" and runs');
 
     if (errors.length) throw new Error(errors.join('\n'));
     step('ok');
