@@ -38,7 +38,7 @@ type Options struct {
 // handler serves the console and the API of one Supervisor.
 type handler struct {
 	sup   *supervisor.Supervisor
-	ext   extBackend     // sup's health checks and dependencies
+	ext   extBackend // sup's health checks and dependencies
 	rpc   *rpc.Server
 	opts  Options
 	clock func() time.Time
