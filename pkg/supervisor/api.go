@@ -411,7 +411,7 @@ func (s *Supervisor) onProcs(namespecs []string, op func(p *proc, namespec strin
 // loop: the checks, then the machine's Start, whose effects the caller
 // executes.
 func (s *Supervisor) beginStart(p *proc, namespec string, now time.Time) ([]process.Effect, error) {
-	if _, _, err := p.resolve(); err != nil {
+	if _, _, err := p.resolve(p.startEnv()); err != nil {
 		if errors.Is(err, spawn.ErrNotFound) {
 			return nil, fault.New(fault.NoFile, err.Error())
 		}

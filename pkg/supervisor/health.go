@@ -174,19 +174,18 @@ func (s *Supervisor) spawnCheck(p *proc) (*spawn.Child, error) {
 	if len(argv) == 0 {
 		return nil, fmt.Errorf("healthcheck of '%s' has no command", p.cfg.Name)
 	}
-	programPath, hasPath := "", false
-	for _, kv := range p.cfg.Environment {
-		if kv.Key == "PATH" {
-			programPath, hasPath = kv.Value, true
-		}
+	// The variables of the program's last spawn, its environment files
+	// as that spawn read them.
+	env := p.spawnEnv
+	if env == nil {
+		env = p.cfg.Environment
 	}
-	daemonPath, _ := s.env.get("PATH")
-	path, err := spawn.Resolve(argv[0], spawn.SearchPath(programPath, hasPath, daemonPath))
+	path, err := spawn.Resolve(argv[0], s.searchPath(env))
 	if err != nil {
 		return nil, fmt.Errorf("healthcheck of '%s': %w", p.cfg.Name, err)
 	}
 	spec := spawn.Spec{
-		Name: p.cfg.Name + " healthcheck", Argv: argv, Path: path, Env: p.environ(),
+		Name: p.cfg.Name + " healthcheck", Argv: argv, Path: path, Env: p.environ(env),
 		Dir: p.cfg.Directory, Umask: p.cfg.Umask, RedirectStderr: true,
 	}
 	if p.cfg.User != "" {

@@ -87,6 +87,9 @@ type proc struct {
 	stopWanted       bool // a stop is held until the dependents are stopped
 
 	health *procHealth // nil without healthcheck= (health.go)
+	// spawnEnv is the program's variables of its last spawn, which exec
+	// health checks get too (loop only).
+	spawnEnv []shlex.KV
 
 	// The loop's schedule (pass.go).
 	rank       int       // position in pass order
@@ -257,6 +260,7 @@ func (p *proc) spawn() (int, error) {
 type forked struct {
 	child                *spawn.Child
 	stdoutRot, stderrRot *logfile.Rotator
+	env                  []shlex.KV // the program's variables (config.Process.SpawnEnvironment)
 	err                  error
 }
 
@@ -266,7 +270,15 @@ type forked struct {
 func (p *proc) fork(stdin *os.File) *forked {
 	s := p.s
 	f := &forked{}
-	argv, path, err := p.resolve()
+	// Environment files are read again at every spawn (EXTENSIONS.md §4);
+	// one that has become unreadable fails the spawn like a missing command.
+	env, err := p.cfg.SpawnEnvironment()
+	if err != nil {
+		f.err = err
+		return f
+	}
+	f.env = env
+	argv, path, err := p.resolve(env)
 	if err != nil {
 		f.err = err
 		return f
@@ -283,7 +295,7 @@ func (p *proc) fork(stdin *os.File) *forked {
 		Name:           p.cfg.Name,
 		Argv:           argv,
 		Path:           path,
-		Env:            p.environ(),
+		Env:            p.environ(env),
 		Dir:            p.cfg.Directory,
 		EmptyDir:       p.cfg.DirectoryEmpty,
 		Umask:          p.cfg.Umask,
@@ -306,6 +318,7 @@ func (p *proc) attach(f *forked) (int, error) {
 	}
 	child := f.child
 	p.s.byPid[child.Pid] = p
+	p.spawnEnv = f.env
 	p.stdin = newStdinWriter(child.Stdin)
 	p.pipes = &spawnPipes{}
 	if child.Stdout != nil {
@@ -324,8 +337,9 @@ func (p *proc) releaseSocket() {
 	}
 }
 
-// resolve splits and resolves the command as the original's get_execv_args.
-func (p *proc) resolve() ([]string, string, error) {
+// resolve splits and resolves the command as the original's get_execv_args,
+// with the PATH of env (the program's variables) if it has one.
+func (p *proc) resolve(env []shlex.KV) ([]string, string, error) {
 	argv, err := shlex.Split(p.cfg.Command)
 	if err != nil {
 		return nil, "", fmt.Errorf("can't parse command %s: %v", pyfmt.Repr(p.cfg.Command), err)
@@ -333,25 +347,45 @@ func (p *proc) resolve() ([]string, string, error) {
 	if len(argv) == 0 {
 		return nil, "", errors.New("command is empty")
 	}
-	programPath, hasPath := "", false
-	for _, kv := range p.cfg.Environment {
-		if kv.Key == "PATH" {
-			programPath, hasPath = kv.Value, true
-		}
-	}
-	daemonPath, _ := p.s.env.get("PATH")
-	path, err := spawn.Resolve(argv[0], spawn.SearchPath(programPath, hasPath, daemonPath))
+	path, err := spawn.Resolve(argv[0], p.s.searchPath(env))
 	if err != nil {
 		return nil, "", err
 	}
 	return argv, path, nil
 }
 
-// environ is supervisord's environment, then SUPERVISOR_*, then the
-// [supervisord] environment and the program's; later keys win.
-func (p *proc) environ() []string {
+// searchPath is where a command is looked for: the PATH of env (the
+// program's variables) if it has one, else supervisord's.
+func (s *Supervisor) searchPath(env []shlex.KV) string {
+	programPath, hasPath := "", false
+	for _, kv := range env {
+		if kv.Key == "PATH" {
+			programPath, hasPath = kv.Value, true
+		}
+	}
+	daemonPath, _ := s.env.get("PATH")
+	return spawn.SearchPath(programPath, hasPath, daemonPath)
+}
+
+// startEnv is the program's variables for the checks before a start: its
+// environment files read now when it has some (an unreadable one is left
+// to the spawn to report).
+func (p *proc) startEnv() []shlex.KV {
+	if p.cfg.EnvironmentFile.Path == "" && p.cfg.DaemonEnvironmentFile.Path == "" {
+		return p.cfg.Environment
+	}
+	if env, err := p.cfg.SpawnEnvironment(); err == nil {
+		return env
+	}
+	return p.cfg.Environment
+}
+
+// environ is supervisord's environment, then SUPERVISOR_*, then vars: the
+// [supervisord] environment and the program's, with their environment
+// files between them (config.Process.SpawnEnvironment); later keys win.
+func (p *proc) environ(vars []shlex.KV) []string {
 	base := p.s.env
-	env := make([]string, len(base.vars), len(base.vars)+8+len(p.cfg.Environment))
+	env := make([]string, len(base.vars), len(base.vars)+8+len(vars))
 	copy(env, base.vars)
 	var added map[string]int // names not in supervisord's environment
 	set := func(k, v string) {
@@ -381,8 +415,7 @@ func (p *proc) environ() []string {
 	}
 	set("SUPERVISOR_PROCESS_NAME", p.cfg.Name)
 	set("SUPERVISOR_GROUP_NAME", p.cfg.Group)
-	// The config already merged [supervisord] environment under the program's.
-	for _, kv := range p.cfg.Environment {
+	for _, kv := range vars {
 		set(kv.Key, kv.Value)
 	}
 	return env

@@ -101,9 +101,15 @@ var sharedReaper = sync.OnceValues(func() (*spawn.Reaper, error) {
 
 func start(t *testing.T, programs string) *harness {
 	t.Helper()
+	return startWith(t, "", programs)
+}
+
+// startWith is start with more [supervisord] keys (lines ending in "\n").
+func startWith(t *testing.T, supervisord, programs string) *harness {
+	t.Helper()
 	dir := t.TempDir()
-	conf := fmt.Sprintf("[supervisord]\nlogfile=%s/sd.log\npidfile=%s/sd.pid\nchildlogdir=%s\n\n%s",
-		dir, dir, dir, programs)
+	conf := fmt.Sprintf("[supervisord]\nlogfile=%s/sd.log\npidfile=%s/sd.pid\nchildlogdir=%s\n%s\n%s",
+		dir, dir, dir, supervisord, programs)
 	path := filepath.Join(dir, "supervisord.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
