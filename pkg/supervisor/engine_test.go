@@ -597,6 +597,39 @@ func TestEngineAutostartStartsDependencies(t *testing.T) {
 	})
 }
 
+// TestEngineUpdateAddsDependent: a program added by update waits for its
+// dependency (here one still STARTING), and a depends_on edit makes the
+// group changed.
+func TestEngineUpdateAddsDependent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeSpawner(func(string, int) time.Duration { return -1 })
+		e := newEngine(t, f, program("db", "startsecs=5"))
+		defer e.stop()
+		time.Sleep(time.Second)
+		e.write(program("db", "startsecs=5") + program("app", "depends_on=db", "startsecs=1"))
+		added, changed, _, err := e.s.ReloadConfig()
+		if err != nil || !slices.Equal(added, []string{"app"}) || len(changed) != 0 {
+			t.Fatalf("diff added %v changed %v: %v", added, changed, err)
+		}
+		if err := e.s.AddGroup("app"); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if infos := e.s.Processes(); len(infos) != 2 || infos[0].Name != "app" || infos[0].Description != "waiting for db" {
+			t.Errorf("added app: %+v", infos)
+		}
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		if spawned, _ := f.snapshot(); !slices.Equal(spawned, []string{"db@0s", "app@5.000000001s"}) {
+			t.Errorf("spawns %v; want app once db is RUNNING", spawned)
+		}
+		e.write(program("db", "startsecs=5") + program("app", "depends_on=", "startsecs=1"))
+		if _, changed, _, err := e.s.ReloadConfig(); err != nil || !slices.Equal(changed, []string{"app"}) {
+			t.Errorf("depends_on removed: changed %v, %v; want app", changed, err)
+		}
+	})
+}
+
 // TestEngineTransitiveStart: starting a process starts its stopped
 // dependencies first; the waiting start returns once it is RUNNING.
 func TestEngineTransitiveStart(t *testing.T) {
