@@ -45,6 +45,8 @@ test-deps:
 	@# Debian's package starts its own supervisord service; our tests only use the binaries.
 	@# tests/upstream runs Python supervisor's own test_end_to_end.py, which needs pexpect and pytest.
 	@/usr/bin/python3 -c 'import pexpect, pytest' 2>/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-pexpect python3-pytest >/dev/null; }
+	@# systemd-analyze verifies examples/systemd/supervisord.service.
+	@command -v systemd-analyze >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq systemd >/dev/null; }
 	@if [ -f tests/browser/package.json ] && [ ! -d tests/browser/node_modules/playwright-core ]; then \
 		cd tests/browser && npm install --no-audit --no-fund --silent; \
 	fi

@@ -113,6 +113,9 @@ type HTTPServer struct {
 	// ProbesPublic (probes_public, ours): /healthz and /readyz answer
 	// without this section's credentials.
 	ProbesPublic bool
+	// MetricsPublic (metrics_public, ours): /metrics answers without this
+	// section's credentials.
+	MetricsPublic bool
 }
 
 // UnixHTTPServer and InetHTTPServer are the contract's names for HTTPServer.

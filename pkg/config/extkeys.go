@@ -307,7 +307,7 @@ func (h *HealthCheck) equal(o *HealthCheck) bool {
 }
 
 // UsesExtensions reports whether the config sets any of our keys handled
-// here (probes_public, depends_on, healthcheck, backoff, backoff_max, critical,
+// here (probes_public, metrics_public, depends_on, healthcheck, backoff, backoff_max, critical,
 // startretries=unlimited, environment_file, *_forward, *_log_format,
 // logformat) to something other than its default, e.g. to decide whether
 // system.listMethods names the gosupervisor.* methods.
@@ -316,7 +316,7 @@ func (c *Config) UsesExtensions() bool {
 		return true
 	}
 	for _, s := range c.HTTPServers {
-		if s.ProbesPublic {
+		if s.ProbesPublic || s.MetricsPublic {
 			return true
 		}
 	}
@@ -341,6 +341,18 @@ func (l *loader) probesPublic(sec string, s *HTTPServer) error {
 	}
 	if s.ProbesPublic, err = ParseBool(v); err != nil {
 		return cfgErr("%v in section %s", valueErr("probes_public", v, "not a valid boolean value"), pyfmt.Repr(sec))
+	}
+	return nil
+}
+
+// metricsPublic reads metrics_public (EXTENSIONS §6) of a server section.
+func (l *loader) metricsPublic(sec string, s *HTTPServer) error {
+	v, ok, err := l.saneget(sec, "metrics_public", nil)
+	if err != nil || !ok {
+		return err
+	}
+	if s.MetricsPublic, err = ParseBool(v); err != nil {
+		return cfgErr("%v in section %s", valueErr("metrics_public", v, "not a valid boolean value"), pyfmt.Repr(sec))
 	}
 	return nil
 }

@@ -549,7 +549,10 @@ func (l *loader) auth(sec string, s *HTTPServer) error {
 		return cfgErr("Section [%s] contains incomplete authentication: If a username or a password is specified, both the username and password must be specified", sec)
 	}
 	s.Username, s.Password, s.HasAuth = user, pass, uok
-	return l.probesPublic(sec, s)
+	if err := l.probesPublic(sec, s); err != nil {
+		return err
+	}
+	return l.metricsPublic(sec, s)
 }
 
 // DefaultServerURL is the SUPERVISOR_SERVER_URL children get when their

@@ -26,8 +26,8 @@ var (
 		"fcgi-program":     slices.Concat(programKeys, []string{"socket", "socket_backlog", "socket_owner", "socket_mode"}, processExtKeys, healthKeys, processLogKeys),
 		"group":            slices.Concat([]string{"programs", "priority"}, groupExtKeys),
 		"include":          {"files"},
-		"unix_http_server": {"file", "chmod", "chown", "username", "password", "probes_public"},
-		"inet_http_server": {"port", "username", "password", "probes_public"},
+		"unix_http_server": {"file", "chmod", "chown", "username", "password", "probes_public", "metrics_public"},
+		"inet_http_server": {"port", "username", "password", "probes_public", "metrics_public"},
 		"supervisorctl":    {"serverurl", "username", "password", "prompt", "history_file"},
 	}
 )

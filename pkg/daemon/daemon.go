@@ -18,11 +18,13 @@ import (
 
 	"github.com/gosupervisor/gosupervisor/pkg/config"
 	"github.com/gosupervisor/gosupervisor/pkg/events"
+	"github.com/gosupervisor/gosupervisor/pkg/forward"
 	"github.com/gosupervisor/gosupervisor/pkg/idlepoll"
 	"github.com/gosupervisor/gosupervisor/pkg/logfile"
 	"github.com/gosupervisor/gosupervisor/pkg/loglevel"
 	"github.com/gosupervisor/gosupervisor/pkg/mainlog"
 	"github.com/gosupervisor/gosupervisor/pkg/pyfmt"
+	"github.com/gosupervisor/gosupervisor/pkg/sdnotify"
 	"github.com/gosupervisor/gosupervisor/pkg/spawn"
 	"github.com/gosupervisor/gosupervisor/pkg/supervisor"
 	"github.com/gosupervisor/gosupervisor/pkg/version"
@@ -120,6 +122,7 @@ type daemon struct {
 	loadOpts       config.Options
 	environ        []string
 	ready          *readyReporter
+	sd             *sdNotifier // nil unless NOTIFY_SOCKET is set
 }
 
 // lifetime is what one supervisord process keeps across restarts.
@@ -165,6 +168,8 @@ func (d *daemon) run(cfg *config.Config) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go reaper.Run(ctx)
+	sd, sdErr := newSDNotifier(os.Getenv)
+	d.sd = sd
 	lt := &lifetime{criticals: criticals, reaper: reaper, serials: &events.Counter{}, signals: newSignalQueue()}
 	defer lt.signals.stop()
 	// Quiet programs' output pipes wait here instead of in a goroutine each;
@@ -178,10 +183,20 @@ func (d *daemon) run(cfg *config.Config) int {
 		if err != nil {
 			return d.fail(err)
 		}
+		watch := sd.watch(in.sup, cfg, in.log)
+		if first {
+			if sdErr != nil {
+				in.log.Warn(sdErr.Error())
+			}
+			sd.startWatchdog(ctx, os.Getenv, os.Getpid(), in.log)
+		}
 		runErr := lt.signals.drive(ctx, in.sup)
+		watch.wait()
 		in.closeHTTP()
 		var restart *supervisor.RestartRequest
-		if !errors.As(runErr, &restart) {
+		isRestart := errors.As(runErr, &restart)
+		sd.ended(isRestart)
+		if !isRestart {
 			os.Remove(cfg.Supervisord.Pidfile)
 			in.log.Close()
 			var critical *supervisor.CriticalError
@@ -273,13 +288,24 @@ func logStartMessages(log *mainlog.Logger, cfg *config.Config, criticals []strin
 func (d *daemon) newSupervisor(cfg *config.Config, log *mainlog.Logger, lt *lifetime) (*supervisor.Supervisor, error) {
 	return supervisor.New(supervisor.Options{
 		Config: cfg, LoadOptions: d.loadOpts, Log: log, Reaper: lt.reaper, Idle: lt.idle, EventSerials: lt.serials,
-		Environ: d.environ, MainLogPath: log.Path(), MainLogRing: log.Ring(), ReopenMainLog: log.Reopen,
+		Environ: d.childEnviron(), MainLogPath: log.Path(), MainLogRing: log.Ring(), ReopenMainLog: log.Reopen,
 		ClearMainLog: func() error {
 			err := log.Clear()
 			log.Info("reopening log file")
 			return err
 		},
 	})
+}
+
+// childEnviron is the environment children inherit: supervisord's, less
+// the service manager's notification variables when they are set (a child
+// must not speak for supervisord; under Debian's Type=simple unit children
+// never see them either).
+func (d *daemon) childEnviron() []string {
+	if d.sd == nil {
+		return d.environ
+	}
+	return sdnotify.Environ(d.environ)
 }
 
 // firstStart is the once-per-process part of start-up: the pidfile check,
@@ -304,10 +330,11 @@ func (d *daemon) openLog(cfg *config.Config) (*mainlog.Logger, error) {
 	sd := cfg.Supervisord
 	opt := mainlog.Options{
 		Path: sd.Logfile, MaxBytes: sd.LogfileMaxbytes, Backups: sd.LogfileBackups,
-		Level: sd.Loglevel, RingSize: 64 << 10,
+		Level: sd.Loglevel, RingSize: 64 << 10, JSON: sd.LogFormat == config.MainLogJSON,
 	}
 	if sd.Nodaemon && !sd.Silent {
-		opt.Stdout = d.stdout
+		// Never inside a forwarded line (stdout_forward): one lock for both.
+		opt.Stdout = forward.Std().Stdout.Shared(d.stdout)
 	}
 	log, err := mainlog.New(opt)
 	if err != nil {

@@ -63,6 +63,10 @@ type Options struct {
 	Stdout   io.Writer        // also write here (nodaemon && !silent); nil = no
 	Clock    func() time.Time // nil = time.Now
 	RingSize int              // > 0: keep the last RingSize bytes in memory (tails of non-file targets)
+	// JSON is [supervisord] logformat=json: every target (file, stdout,
+	// syslog, the in-memory tail) gets one JSON object per message, from
+	// zap's JSON encoder, instead of the original's text lines.
+	JSON bool
 }
 
 // Logger is the daemon's log. It is safe for concurrent use.
@@ -86,16 +90,20 @@ func New(opt Options) (*Logger, error) {
 		l.clock = time.Now
 	}
 	threshold := zapLevel(l.level)
+	enc, sysEnc := NewEncoder, func() zapcore.Encoder { return newEncoder(true) }
+	if opt.JSON {
+		enc, sysEnc = NewJSONEncoder, NewJSONEncoder
+	}
 	var cores []zapcore.Core
 	if opt.Stdout != nil {
-		cores = append(cores, zapcore.NewCore(NewEncoder(), zapcore.Lock(zapcore.AddSync(opt.Stdout)), threshold))
+		cores = append(cores, zapcore.NewCore(enc(), zapcore.Lock(zapcore.AddSync(opt.Stdout)), threshold))
 	}
 	var sinks []zapcore.WriteSyncer
 	switch opt.Path {
 	case "":
 	case "syslog":
 		l.sys = logfile.NewSyslog("")
-		cores = append(cores, zapcore.NewCore(newEncoder(true), zapcore.AddSync(syslogWriter{l.sys}), threshold))
+		cores = append(cores, zapcore.NewCore(sysEnc(), zapcore.AddSync(syslogWriter{l.sys}), threshold))
 	default:
 		// The rotator's own warnings (a recreated directory) go into this log.
 		rot, err := logfile.OpenRotator(opt.Path, opt.MaxBytes, opt.Backups, l.Warn)
@@ -110,7 +118,7 @@ func New(opt Options) (*Logger, error) {
 		sinks = append(sinks, zapcore.AddSync(l.ring))
 	}
 	if len(sinks) > 0 {
-		cores = append(cores, zapcore.NewCore(NewEncoder(), zapcore.NewMultiWriteSyncer(sinks...), threshold))
+		cores = append(cores, zapcore.NewCore(enc(), zapcore.NewMultiWriteSyncer(sinks...), threshold))
 	}
 	l.core = zapcore.NewTee(cores...)
 	return l, nil
@@ -226,4 +234,48 @@ func (e *encoder) EncodeEntry(ent zapcore.Entry, _ []zapcore.Field) (*buffer.Buf
 		buf.AppendByte('\n')
 	}
 	return buf, nil
+}
+
+// NewJSONEncoder returns zap's JSON encoder for logformat=json: one object
+// per message, {"time":"2026-01-02T14:04:05.123Z","level":"info","msg":"..."}.
+// The time is UTC with milliseconds, as in the children's timestamped and
+// json formats; the level is the name loglevel= takes (critical, error,
+// warn, info, debug, trace, blather); msg is the text line's message, byte
+// for byte when it is valid UTF-8 (zap escapes what is not). Structured
+// fields, which the text format drops, follow msg.
+func NewJSONEncoder() zapcore.Encoder {
+	return zapcore.NewJSONEncoder(zapcore.EncoderConfig{
+		TimeKey:        "time",
+		LevelKey:       "level",
+		MessageKey:     "msg",
+		LineEnding:     "\n",
+		EncodeTime:     encodeTimeUTC,
+		EncodeLevel:    encodeLevelName,
+		EncodeDuration: zapcore.StringDurationEncoder,
+	})
+}
+
+func encodeTimeUTC(t time.Time, enc zapcore.PrimitiveArrayEncoder) {
+	enc.AppendString(t.UTC().Format("2006-01-02T15:04:05.000Z"))
+}
+
+// levelNames are the loglevel= words for the original's levels.
+var levelNames = map[loglevel.Level]string{
+	loglevel.Critical: "critical", loglevel.Error: "error", loglevel.Warn: "warn",
+	loglevel.Info: "info", loglevel.Debug: "debug", loglevel.Trace: "trace", loglevel.Blather: "blather",
+}
+
+// LevelName is the JSON "level" of a zap level: the loglevel= name of the
+// level whose text word levelWord prints for it.
+func LevelName(z zapcore.Level) string {
+	for _, l := range levels {
+		if z >= zapLevel(l) {
+			return levelNames[l]
+		}
+	}
+	return levelNames[loglevel.Blather]
+}
+
+func encodeLevelName(z zapcore.Level, enc zapcore.PrimitiveArrayEncoder) {
+	enc.AppendString(LevelName(z))
 }

@@ -29,6 +29,13 @@ type Waiting struct {
 	WaitingFor []string
 }
 
+// ProcessExt is one process's health and dependencies together, for
+// readers of every process at once.
+type ProcessExt struct {
+	Health  Health
+	Waiting Waiting
+}
+
 // NotReady is one autostart process that keeps /readyz at 503.
 type NotReady struct {
 	Name, Group string

@@ -119,7 +119,7 @@ func unix(t interface{ Unix() int64 }, zero bool) int64 {
 	return t.Unix()
 }
 
-func (h *handler) procJSON(p rpc.ProcessInfo, spawns map[string]int) procJSON {
+func (h *handler) procJSON(p rpc.ProcessInfo, spawns map[string]int, exts map[string]rpc.ProcessExt) procJSON {
 	ns := p.Namespec()
 	out := procJSON{
 		Namespec: ns, Name: p.Name, Group: p.Group, State: p.State, StateName: p.StateName,
@@ -143,26 +143,25 @@ func (h *handler) procJSON(p rpc.ProcessInfo, spawns map[string]int) procJSON {
 			out.CPU, out.RSS = &st.cpu, &st.rss
 		}
 	}
-	h.extensions(&out)
+	if e, ok := exts[ns]; ok {
+		out.extensions(e)
+	}
 	return out
 }
 
-// extensions fills in the health check and dependencies of p. A process
-// gone since the list was read (BAD_NAME) simply has none.
-func (h *handler) extensions(p *procJSON) {
-	if hl, err := h.ext.ProcessHealth(p.Namespec); err == nil && hl.Checked {
+// extensions fills in the health check and dependencies of p.
+func (p *procJSON) extensions(e rpc.ProcessExt) {
+	if hl := e.Health; hl.Checked {
 		p.Health = &healthJSON{
 			Kind: hl.Kind, Target: hl.Target, Status: hl.Status, Failures: hl.Failures,
 			Output: hl.Output, LastError: hl.LastError, LastCheck: unix(hl.LastCheck, hl.LastCheck.IsZero()),
 		}
 	}
-	if w, err := h.ext.ProcessWaiting(p.Namespec); err == nil {
-		if len(w.DependsOn) > 0 {
-			p.DependsOn = w.DependsOn
-		}
-		if len(w.WaitingFor) > 0 {
-			p.WaitingFor = w.WaitingFor
-		}
+	if len(e.Waiting.DependsOn) > 0 {
+		p.DependsOn = e.Waiting.DependsOn
+	}
+	if len(e.Waiting.WaitingFor) > 0 {
+		p.WaitingFor = e.Waiting.WaitingFor
 	}
 }
 
@@ -171,10 +170,11 @@ func (h *handler) extensions(p *procJSON) {
 func (h *handler) snapshot() []procJSON {
 	procs := h.sup.Processes()
 	spawns := h.sup.Spawns()
+	exts := h.ext.ProcessExtensions()
 	out := make([]procJSON, 0, len(procs))
 	pids := make([]int, 0, len(procs))
 	for _, p := range procs {
-		out = append(out, h.procJSON(p, spawns))
+		out = append(out, h.procJSON(p, spawns, exts))
 		if p.PID != 0 {
 			pids = append(pids, p.PID)
 		}

@@ -38,7 +38,7 @@ type Options struct {
 // handler serves the console and the API of one Supervisor.
 type handler struct {
 	sup   *supervisor.Supervisor
-	ext   rpc.ExtBackend // sup's health checks and dependencies
+	ext   extBackend // sup's health checks and dependencies
 	rpc   *rpc.Server
 	opts  Options
 	clock func() time.Time
@@ -105,4 +105,10 @@ func noDirs(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// extBackend is what the console asks of the engine's extensions: every
+// process's at once, one call on the loop per snapshot.
+type extBackend interface {
+	ProcessExtensions() map[string]rpc.ProcessExt
 }
