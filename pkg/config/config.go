@@ -94,6 +94,7 @@ type Supervisord struct {
 	// Ours (EXTENSIONS.md §4, §5): zero for a config without them.
 	EnvironmentFile EnvFile       // read before Environment, at every spawn
 	LogFormat       MainLogFormat // logformat=
+	History         bool          // history= (§6): sample resources always
 }
 
 // HTTPServer is one [inet_http_server*] or [unix_http_server*] section.

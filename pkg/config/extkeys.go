@@ -312,7 +312,7 @@ func (h *HealthCheck) equal(o *HealthCheck) bool {
 // logformat) to something other than its default, e.g. to decide whether
 // system.listMethods names the gosupervisor.* methods.
 func (c *Config) UsesExtensions() bool {
-	if c.Supervisord.EnvironmentFile.Path != "" || c.Supervisord.LogFormat != MainLogText {
+	if c.Supervisord.EnvironmentFile.Path != "" || c.Supervisord.LogFormat != MainLogText || c.Supervisord.History {
 		return true
 	}
 	for _, s := range c.HTTPServers {

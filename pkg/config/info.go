@@ -98,6 +98,7 @@ func (c *Config) Describe(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "config: %s\n", c.Path)
 	c.describeSupervisord(&b)
+	b.WriteString(c.describeHistory())
 	for _, g := range c.Groups {
 		kind := map[GroupKind]string{ProgramGroup: "group", EventListenerPool: "eventlistener pool", FCGIGroup: "fcgi group"}[g.Kind]
 		fmt.Fprintf(&b, "%s %s (priority %d)\n", kind, g.Name, g.Priority)

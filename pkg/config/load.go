@@ -390,6 +390,9 @@ func (l *loader) supervisord(s *Supervisord) error {
 		l.environ.set("ENV_"+kv.Key, kv.Value)
 	}
 	s.UID, s.GID = -1, -1
+	if err := l.historyKey(s); err != nil {
+		return err
+	}
 	return l.supervisordExtensions(s)
 }
 

@@ -10,7 +10,7 @@ import (
 var (
 	supervisordKeys = []string{"minfds", "minprocs", "directory", "user", "umask", "logfile",
 		"logfile_maxbytes", "logfile_backups", "loglevel", "pidfile", "identifier", "nodaemon",
-		"silent", "childlogdir", "nocleanup", "strip_ansi", "environment", "environment_file", "logformat"}
+		"silent", "childlogdir", "nocleanup", "strip_ansi", "environment", "environment_file", "logformat", "history"}
 	programKeys = []string{"command", "process_name", "numprocs", "numprocs_start", "priority",
 		"autostart", "startsecs", "startretries", "autorestart", "exitcodes", "stopsignal",
 		"stopwaitsecs", "stopasgroup", "killasgroup", "user", "redirect_stderr", "environment",
