@@ -37,6 +37,19 @@ type ChannelOptions struct {
 	StripANSI       bool
 	CaptureMaxBytes int // > 0 enables capture mode
 
+	// Format shapes what the log file, the ring and the forwarder get
+	// (EXTENSIONS.md §5); FormatRaw is the original's bytes, untouched.
+	// Capture mode, Debug and OnLog always see the child's bytes.
+	Format Format
+	// Forward, when set, receives every whole line (formatted) for
+	// supervisord's own stdout or stderr.
+	Forward Forwarder
+	// Group and Pid fill the json format's fields.
+	Group string
+	Pid   int
+	// Now is the formats' clock; nil means time.Now.
+	Now func() time.Time
+
 	OnCapture func(data []byte) // at END: the captured text (PROCESS_COMMUNICATION_*)
 	OnLog     func(data []byte) // each logged chunk, captured text included (PROCESS_LOG_*)
 	Debug     func(msg string)  // set when the main log level ≤ debug: the original's DEBG copies
@@ -85,7 +98,8 @@ type Channel struct {
 	pending   []byte // undecided bytes in capture mode (a possible token prefix)
 	capturing bool
 	failing   bool
-	active    bool // output read since the last idle check (Start)
+	active    bool   // output read since the last idle check (Start)
+	lines     *liner // nil for a raw, unforwarded stream
 
 	mu      sync.Mutex // guards capture against Clear
 	capture []byte
@@ -93,7 +107,11 @@ type Channel struct {
 
 // NewChannel returns a channel with the given pipeline.
 func NewChannel(opt ChannelOptions) *Channel {
-	return &Channel{opt: opt}
+	c := &Channel{opt: opt}
+	if opt.Format != FormatRaw || opt.Forward != nil {
+		c.lines = newLiner(c)
+	}
+	return c
 }
 
 // Pump reads r in chunks of up to 128 KiB until EOF and sends every byte
@@ -281,11 +299,15 @@ func (c *Channel) Feed(chunk []byte) {
 
 // Flush logs bytes held back in capture mode. The original drops them when
 // the pipe closes (a short last write, or one ending in a token prefix, never
-// reaches the log); we log them instead so that no output is lost.
+// reaches the log); we log them instead so that no output is lost. A partial
+// line of a formatted or forwarded stream is written as a line.
 func (c *Channel) Flush() {
 	if len(c.pending) > 0 {
 		c.log(c.pending)
 		c.pending = c.pending[:0]
+	}
+	if c.lines != nil {
+		c.lines.flush(true)
 	}
 }
 
@@ -337,6 +359,12 @@ func (c *Channel) log(data []byte) {
 		c.mu.Lock()
 		c.capture = boundAppend(c.capture, data, c.opt.CaptureMaxBytes)
 		c.mu.Unlock()
+	case c.lines != nil && c.lines.toFile:
+		// Formatted: the liner writes the file and the ring.
+		c.lines.feed(data)
+		if c.opt.Syslog != nil {
+			c.opt.Syslog.Lines(c.opt.Name+" ", data)
+		}
 	default:
 		if c.opt.Rotator != nil {
 			_, err := c.opt.Rotator.Write(data)
@@ -344,6 +372,9 @@ func (c *Channel) log(data []byte) {
 		}
 		if c.opt.Ring != nil {
 			c.opt.Ring.Write(data)
+		}
+		if c.lines != nil {
+			c.lines.feed(data) // raw and forwarded
 		}
 		if c.opt.Syslog != nil {
 			c.opt.Syslog.Lines(c.opt.Name+" ", data)

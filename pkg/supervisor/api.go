@@ -162,6 +162,7 @@ func (s *Supervisor) ReloadConfig() (added, changed, removed []string, err error
 			}
 		}
 		s.pending = cfg
+		s.forwardWidth()
 		var active []*config.Group
 		for _, g := range s.order {
 			active = append(active, g.cfg)

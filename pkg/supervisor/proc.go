@@ -322,10 +322,10 @@ func (p *proc) attach(f *forked) (int, error) {
 	p.stdin = newStdinWriter(child.Stdin)
 	p.pipes = &spawnPipes{}
 	if child.Stdout != nil {
-		p.pump(p.stdout, f.stdoutRot, child.Stdout)
+		p.pump(p.stdout, f.stdoutRot, child.Stdout, child.Pid)
 	}
 	if child.Stderr != nil {
-		p.pump(p.stderr, f.stderrRot, child.Stderr)
+		p.pump(p.stderr, f.stderrRot, child.Stderr, child.Pid)
 	}
 	return child.Pid, nil
 }
@@ -484,7 +484,7 @@ func credential(name string) (*spawn.Credential, error) {
 // grandchild holding the pipe may keep it going after the next spawn, which
 // is why the pipeline is per spawn and only the rotator and ring (both
 // locked) are shared.
-func (p *proc) pump(o *output, rot *logfile.Rotator, r *os.File) {
+func (p *proc) pump(o *output, rot *logfile.Rotator, r *os.File, pid int) {
 	s := p.s
 	sp, fd := p.pipes, fdOf(r)
 	sp.open++
@@ -499,6 +499,16 @@ func (p *proc) pump(o *output, rot *logfile.Rotator, r *os.File) {
 		Warn:            func(msg string) { s.log.Log(loglevel.Warn, msg) },
 		Buffers:         s.bufs,
 		Idle:            s.opts.Idle,
+	}
+	// EXTENSIONS.md §5: the log format and forwarding. With redirect_stderr
+	// stderr arrives on the stdout pipe and follows stdout's keys.
+	var forward bool
+	opt.Format, forward = streamFormat(p.cfg, o.stream)
+	if opt.Format != logfile.FormatRaw {
+		opt.Group, opt.Pid = p.cfg.Group, pid
+	}
+	if forward {
+		opt.Forward = s.fwd.Source(o.stream, p.cfg.Name)
 	}
 	if o.syslog {
 		opt.Syslog = logfile.NewSyslog(p.cfg.Name)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/gosupervisor/gosupervisor/pkg/config"
 	"github.com/gosupervisor/gosupervisor/pkg/events"
+	"github.com/gosupervisor/gosupervisor/pkg/forward"
 	"github.com/gosupervisor/gosupervisor/pkg/health"
 	"github.com/gosupervisor/gosupervisor/pkg/logfile"
 	"github.com/gosupervisor/gosupervisor/pkg/loglevel"
@@ -88,6 +89,9 @@ type Options struct {
 	// ReopenMainLog and ClearMainLog act on the daemon's own log.
 	ReopenMainLog func() error
 	ClearMainLog  func() error
+	// Forward is where stdout_forward/stderr_forward lines go; nil means
+	// forward.Std(), the process's own stdout and stderr.
+	Forward *forward.Set
 }
 
 // Spawner is what the engine needs of the reaper.
@@ -138,6 +142,7 @@ type Supervisor struct {
 	lastTick  map[int]int64
 	listeners listeners           // event listener pools (listeners.go)
 	bufs      *logfile.BufferPool // read buffers lent to the pumps
+	fwd       *forward.Set        // stdout_forward/stderr_forward destinations
 	env       environment         // opts.Environ, indexed (read-only)
 
 	gen atomic.Uint64 // see Generation
@@ -183,7 +188,13 @@ func New(opts Options) (*Supervisor, error) {
 		env:        newEnvironment(opts.Environ),
 		prober:     health.NewProber(),
 		checkPids:  map[int]*proc{},
+		fwd:        opts.Forward,
 	}
+	if s.fwd == nil {
+		s.fwd = forward.Std()
+	}
+	log := s.log
+	s.fwd.SetWarn(func(msg string) { log.Log(loglevel.Warn, msg) })
 	s.setConfig(opts.Config)
 	s.initListeners()
 	return s, nil
@@ -193,6 +204,7 @@ func (s *Supervisor) setConfig(cfg *config.Config) {
 	s.cfg = cfg
 	s.pending = cfg
 	s.serverURL = cfg.DefaultServerURL()
+	s.forwardWidth()
 }
 
 // Run adds every group of the config, autostarts and runs the loop until
@@ -245,6 +257,9 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			if s.stopping.advance(s) {
 				s.stopTimer()
 				s.events.close()
+				// Forwarded lines still queued go out before the daemon
+				// exits, unless supervisord's stdout is stuck.
+				s.fwd.Sync(forwardSync)
 				if s.mood == MoodRestarting && s.next != nil {
 					return &RestartRequest{Config: s.next}
 				}
