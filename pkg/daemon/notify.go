@@ -258,24 +258,18 @@ func startPassOver(sup *supervisor.Supervisor, unlimited map[string]bool) bool {
 	return true
 }
 
-// watchdog sends WATCHDOG=1 every interval while the engine's loop answers:
-// at each tick it pings only if the question asked at the previous tick has
-// been answered, then asks again. A loop stuck for longer than an interval
-// misses a ping; stuck for WATCHDOG_USEC, systemd acts.
-func (s *sdNotifier) watchdog(ctx context.Context, interval time.Duration) {
+// watchdog sends WATCHDOG=1 every interval while the engine's loop answers
+// probe: at each tick it pings only if the question asked at the previous
+// tick (or since) has been answered, then asks again; one question at a
+// time. A loop stuck for longer than an interval misses a ping; stuck for
+// WATCHDOG_USEC, systemd acts.
+func (s *sdNotifier) watchdog(ctx context.Context, interval time.Duration, probe func()) {
 	answered := make(chan struct{}, 1)
 	inFlight := false
 	ask := func() {
-		s.mu.Lock()
-		sup := s.cur
-		s.mu.Unlock()
 		inFlight = true
 		go func() {
-			if sup != nil {
-				// A cheap question that goes through the loop; it
-				// returns at once from an engine that has ended.
-				_ = sup.Identification()
-			}
+			probe()
 			answered <- struct{}{}
 		}()
 	}
@@ -301,6 +295,18 @@ func (s *sdNotifier) watchdog(ctx context.Context, interval time.Duration) {
 	}
 }
 
+// probe is the watchdog's question to the current engine: a cheap one that
+// goes through its loop (and returns at once from an engine that has
+// ended, between a restart's two engines).
+func (s *sdNotifier) probe() {
+	s.mu.Lock()
+	sup := s.cur
+	s.mu.Unlock()
+	if sup != nil {
+		_ = sup.Identification()
+	}
+}
+
 // startWatchdog starts the watchdog when WATCHDOG_USEC asks for it; a bad
 // value is logged, as is the interval.
 func (s *sdNotifier) startWatchdog(ctx context.Context, getenv func(string) string, pid int, log *mainlog.Logger) {
@@ -317,5 +323,5 @@ func (s *sdNotifier) startWatchdog(ctx context.Context, getenv func(string) stri
 	if log.Enabled(loglevel.Debug) {
 		log.Debug("systemd watchdog: WATCHDOG=1 every " + interval.String())
 	}
-	go s.watchdog(ctx, max(interval, time.Millisecond))
+	go s.watchdog(ctx, max(interval, time.Millisecond), s.probe)
 }
