@@ -74,6 +74,8 @@ startsecs=0
 		t.Errorf("after the change the child saw %q, want %q", got, want)
 	}
 
+	h.waitState("envy", process.Exited, 10*time.Second)
+
 	// An unreadable file: a spawn error, then FATAL (startretries=0).
 	if err := os.Remove(progEnv); err != nil {
 		t.Fatal(err)
