@@ -47,6 +47,8 @@ test-deps:
 	@/usr/bin/python3 -c 'import pexpect, pytest' 2>/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-pexpect python3-pytest >/dev/null; }
 	@# systemd-analyze verifies examples/systemd/supervisord.service.
 	@command -v systemd-analyze >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq systemd >/dev/null; }
+	@# tests/metrics runs a real Prometheus, promtool (both in Debian's prometheus) and node_exporter 1.5.0.
+	@command -v prometheus >/dev/null && command -v promtool >/dev/null && command -v prometheus-node-exporter >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq prometheus prometheus-node-exporter >/dev/null; }
 	@if [ -f tests/browser/package.json ] && [ ! -d tests/browser/node_modules/playwright-core ]; then \
 		cd tests/browser && npm install --no-audit --no-fund --silent; \
 	fi

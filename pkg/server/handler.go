@@ -9,6 +9,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/gosupervisor/gosupervisor/pkg/config"
+	"github.com/gosupervisor/gosupervisor/pkg/metrics"
 	"github.com/gosupervisor/gosupervisor/pkg/rpc"
 	"github.com/gosupervisor/gosupervisor/pkg/supervisor"
 )
@@ -34,10 +35,12 @@ type routes struct {
 	ext rpc.ExtBackend
 	// snapshots shares getAllProcessInfo answers between concurrent callers.
 	snapshots snapshotCache
+	// metrics is /metrics, and counts the XML-RPC calls.
+	metrics *metrics.Metrics
 }
 
 func newRoutes(sup *supervisor.Supervisor, log Logger, opts Options) *routes {
-	rt := &routes{sup: sup, log: log, opts: opts}
+	rt := &routes{sup: sup, log: log, opts: opts, metrics: metrics.New(sup, metrics.Options{})}
 	var b rpc.Backend = sup
 	if opts.Ext != nil {
 		b = withExt{sup, opts.Ext}
@@ -77,6 +80,7 @@ func (rt *routes) handler(sc config.HTTPServer) http.Handler {
 	// Before the views: their subrouter answers every GET it has no
 	// route for (with the console).
 	rt.probeRoutes(r)
+	rt.metricsRoute(r)
 	views := r.MatcherFunc(func(req *http.Request, _ *mux.RouteMatch) bool {
 		return req.Method == http.MethodGet || req.Method == http.MethodPost
 	}).Subrouter()
@@ -89,8 +93,8 @@ func (rt *routes) handler(sc config.HTTPServer) http.Handler {
 	var h http.Handler = r
 	if sc.HasAuth {
 		h = &basicAuth{user: sc.Username, password: sc.Password, next: h}
-		if sc.ProbesPublic {
-			h = &publicProbes{rt: rt, probes: r, next: h}
+		if sc.ProbesPublic || sc.MetricsPublic {
+			h = &publicProbes{rt: rt, probes: r, next: h, withProbes: sc.ProbesPublic, withMetrics: sc.MetricsPublic}
 		}
 	}
 	return withServerHeader(h)

@@ -110,16 +110,18 @@ func writeProbe(w http.ResponseWriter, r *http.Request, status int, v any) {
 	}
 }
 
-// publicProbes serves the probes without authentication (probes_public)
-// and everything else through next.
+// publicProbes serves the probes (probes_public) and /metrics
+// (metrics_public) without authentication and everything else through next.
 type publicProbes struct {
 	rt     *routes
 	probes http.Handler
 	next   http.Handler
+	// withProbes and withMetrics say which paths are public.
+	withProbes, withMetrics bool
 }
 
 func (p *publicProbes) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if p.rt.isProbe(r) {
+	if (p.withProbes && p.rt.isProbe(r)) || (p.withMetrics && isMetrics(r)) {
 		p.probes.ServeHTTP(w, r)
 		return
 	}

@@ -71,6 +71,7 @@ func (rt *routes) serveRPC(w http.ResponseWriter, r *http.Request) {
 		key = snapshotKey{sec: time.Now().Unix(), gen: rt.sup.Generation()}
 		if body := rt.snapshots.get(key); body != nil {
 			rt.log.Log(loglevel.Trace, "XML-RPC method "+method+"() returned successfully")
+			rt.metrics.ObserveRPC(method, 0)
 			writeXML(w, body)
 			return
 		}
@@ -93,6 +94,7 @@ func (rt *routes) serveRPC(w http.ResponseWriter, r *http.Request) {
 	case r.Context().Err() != nil:
 		return // the client left while the call waited; nobody to answer
 	}
+	rt.observeRPC(method, f, err)
 	if err != nil {
 		// An unexpected exception in the original (e.g. a log slice that
 		// is not UTF-8): HTTP 500.
@@ -101,6 +103,19 @@ func (rt *routes) serveRPC(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeXML(w, body)
+}
+
+// observeRPC counts an answered call for /metrics: code 0 for a result,
+// the fault code for a fault, 500 for an unexpected exception.
+func (rt *routes) observeRPC(method string, f *fault.Error, err error) {
+	switch {
+	case err != nil && f == nil:
+		rt.metrics.ObserveRPC(method, http.StatusInternalServerError)
+	case f != nil:
+		rt.metrics.ObserveRPC(method, int(f.Code))
+	default:
+		rt.metrics.ObserveRPC(method, 0)
+	}
 }
 
 func writeXML(w http.ResponseWriter, body []byte) {

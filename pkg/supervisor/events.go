@@ -39,9 +39,11 @@ type bus struct {
 	subs   map[chan Event]struct{}
 	hooks  []func(Event) // called on the loop, in order (event listener pools)
 	closed bool
+	// counts are the events emitted by type, for /metrics (loop only).
+	counts map[string]uint64
 }
 
-func newBus() *bus { return &bus{subs: map[chan Event]struct{}{}} }
+func newBus() *bus { return &bus{subs: map[chan Event]struct{}{}, counts: map[string]uint64{}} }
 
 func (b *bus) publish(ev Event) {
 	b.mu.Lock()
@@ -106,6 +108,7 @@ func (s *Supervisor) addHook(fn func(Event)) {
 // emit runs on the loop.
 func (s *Supervisor) emit(ev Event) {
 	s.gen.Add(1)
+	s.events.counts[ev.Name]++
 	if ev.Time.IsZero() {
 		ev.Time = s.clock.Now()
 	}

@@ -1,18 +1,15 @@
 package webui
 
 import (
-	"bytes"
-	"fmt"
 	"os"
-	"path/filepath"
-	"strconv"
 	"sync"
 	"time"
+
+	"github.com/gosupervisor/gosupervisor/pkg/procstat"
 )
 
-// clkTck is USER_HZ, the unit of /proc/<pid>/stat times; it is 100 on every
-// Linux architecture Go supports (sysconf would need cgo).
-const clkTck = 100
+// clkTck is USER_HZ, the unit of /proc/<pid>/stat times.
+const clkTck = procstat.ClkTck
 
 // minSampleGap keeps CPU figures meaningful when several clients ask in
 // quick succession: deltas are taken over at least this long.
@@ -101,66 +98,16 @@ func (s *sampler) prune(pids []int) {
 	}
 }
 
-// readStat returns utime+stime and starttime from /proc/<pid>/stat. The
-// command name may hold spaces and parentheses, so fields are counted from
-// the last ')'.
+// readStat returns utime+stime and starttime from /proc/<pid>/stat.
 func (s *sampler) readStat(pid int) (ticks, startTime uint64, err error) {
-	path := filepath.Join(s.root, strconv.Itoa(pid), "stat")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return 0, 0, fmt.Errorf("reading %s: %w", path, err)
-	}
-	i := bytes.LastIndexByte(data, ')')
-	if i < 0 {
-		return 0, 0, fmt.Errorf("parsing %s: no command name", path)
-	}
-	f := bytes.Fields(data[i+1:])
-	// f[0] is field 3 (state); utime, stime and starttime are fields 14, 15 and 22.
-	if len(f) < 20 {
-		return 0, 0, fmt.Errorf("parsing %s: %d fields", path, len(f)+2)
-	}
-	var v [3]uint64
-	for k, idx := range [3]int{11, 12, 19} {
-		if v[k], err = strconv.ParseUint(string(f[idx]), 10, 64); err != nil {
-			return 0, 0, fmt.Errorf("parsing %s: %w", path, err)
-		}
-	}
-	return v[0] + v[1], v[2], nil
+	return procstat.Stat(s.root, pid)
 }
 
 // readRSS returns the resident set size from /proc/<pid>/statm.
 func (s *sampler) readRSS(pid int) (int64, error) {
-	path := filepath.Join(s.root, strconv.Itoa(pid), "statm")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return 0, fmt.Errorf("reading %s: %w", path, err)
-	}
-	f := bytes.Fields(data)
-	if len(f) < 2 {
-		return 0, fmt.Errorf("parsing %s: %d fields", path, len(f))
-	}
-	pages, err := strconv.ParseInt(string(f[1]), 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("parsing %s: %w", path, err)
-	}
-	return pages * s.pageSize, nil
+	return procstat.RSS(s.root, pid, s.pageSize)
 }
 
 // uptime is the system uptime in seconds (/proc/uptime), the clock of
 // starttime.
-func (s *sampler) uptime() (float64, error) {
-	path := filepath.Join(s.root, "uptime")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return 0, fmt.Errorf("reading %s: %w", path, err)
-	}
-	f := bytes.Fields(data)
-	if len(f) < 1 {
-		return 0, fmt.Errorf("parsing %s: empty", path)
-	}
-	up, err := strconv.ParseFloat(string(f[0]), 64)
-	if err != nil {
-		return 0, fmt.Errorf("parsing %s: %w", path, err)
-	}
-	return up, nil
-}
+func (s *sampler) uptime() (float64, error) { return procstat.Uptime(s.root) }
