@@ -68,6 +68,7 @@ type Config struct {
 	Ctl           *Supervisorctl  // nil when absent
 	RPCInterfaces []RPCInterface
 	Groups        []*Group  // sorted by (priority, name)
+	Users         []User    // [user:NAME] sections, by name (security.go)
 	Messages      []Message // parse-time log lines in the original's order
 }
 
@@ -117,6 +118,7 @@ type HTTPServer struct {
 	// MetricsPublic (metrics_public, ours): /metrics answers without this
 	// section's credentials.
 	MetricsPublic bool
+	ServerSecurity // TLS, peer credentials (security.go)
 }
 
 // UnixHTTPServer and InetHTTPServer are the contract's names for HTTPServer.
@@ -132,6 +134,7 @@ type Supervisorctl struct {
 	Password    string
 	Prompt      string // default "supervisor"
 	HistoryFile string // "" = none; absolute otherwise
+	CtlTLS             // ca_file, certfile, keyfile (security.go)
 }
 
 // RPCInterface is one [rpcinterface:NAME] section.

@@ -312,6 +312,9 @@ func (h *HealthCheck) equal(o *HealthCheck) bool {
 // logformat) to something other than its default, e.g. to decide whether
 // system.listMethods names the gosupervisor.* methods.
 func (c *Config) UsesExtensions() bool {
+	if c.usesSecurity() {
+		return true
+	}
 	if c.Supervisord.EnvironmentFile.Path != "" || c.Supervisord.LogFormat != MainLogText || c.Supervisord.History {
 		return true
 	}

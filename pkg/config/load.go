@@ -173,6 +173,9 @@ func Load(path string, opts Options) (*Config, error) {
 			c.InetHTTP = s
 		}
 	}
+	if c.Users, err = l.users(); err != nil {
+		return nil, err
+	}
 	if l.p.hasSection("supervisorctl") {
 		c.Ctl, _ = ctlFromParser(l.p, l.here, l.environ, l.home)
 	}
@@ -497,6 +500,9 @@ func (l *loader) servers() ([]HTTPServer, error) {
 		if s.Host, s.Port, err = parseInetAddress(port); err != nil {
 			return nil, wrap(err)
 		}
+		if err := l.security(sec, &s); err != nil {
+			return nil, err
+		}
 		out = append(out, s)
 	}
 	for _, sec := range sections {
@@ -528,6 +534,9 @@ func (l *loader) servers() ([]HTTPServer, error) {
 			if s.Chmod, err = ParseOctal(chmod); err != nil {
 				return nil, cfgErr("Invalid chmod value %s", chmod)
 			}
+		}
+		if err := l.security(sec, &s); err != nil {
+			return nil, err
 		}
 		out = append(out, s)
 	}
@@ -623,6 +632,9 @@ func ctlFromParser(p *rawConfig, here string, environ *expansions, home string) 
 	}
 	if h != "" {
 		c.HistoryFile = normalizePath(h, l.home)
+	}
+	if err := l.ctlTLS(sec, &c.CtlTLS); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

@@ -26,9 +26,10 @@ var (
 		"fcgi-program":     slices.Concat(programKeys, []string{"socket", "socket_backlog", "socket_owner", "socket_mode"}, processExtKeys, healthKeys, processLogKeys),
 		"group":            slices.Concat([]string{"programs", "priority"}, groupExtKeys),
 		"include":          {"files"},
-		"unix_http_server": {"file", "chmod", "chown", "username", "password", "probes_public", "metrics_public"},
-		"inet_http_server": {"port", "username", "password", "probes_public", "metrics_public"},
-		"supervisorctl":    {"serverurl", "username", "password", "prompt", "history_file"},
+		"unix_http_server": slices.Concat([]string{"file", "chmod", "chown", "username", "password", "probes_public", "metrics_public"}, unixSecurityKeys),
+		"inet_http_server": slices.Concat([]string{"port", "username", "password", "probes_public", "metrics_public"}, inetSecurityKeys),
+		"supervisorctl":    slices.Concat([]string{"serverurl", "username", "password", "prompt", "history_file"}, ctlTLSKeys),
+		"user":             userKeys,
 	}
 )
 
@@ -45,7 +46,7 @@ func sectionKind(sec string) (kind string, ok bool) {
 	case strings.HasPrefix(sec, "rpcinterface:"), strings.HasPrefix(sec, "ctlplugin:"):
 		return "", true // any key is a factory argument
 	}
-	for _, prefix := range []string{"program", "eventlistener", "fcgi-program", "group"} {
+	for _, prefix := range []string{"program", "eventlistener", "fcgi-program", "group", "user"} {
 		if strings.HasPrefix(sec, prefix+":") {
 			return prefix, true
 		}
