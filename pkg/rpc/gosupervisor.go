@@ -22,6 +22,9 @@ version it is compatible with is supervisor.getSupervisorVersion's.
 	if ext := s.Ext(); ext != nil {
 		s.addHealthMethods(ext)
 	}
+	if hb, ok := s.b.(HistoryBackend); ok {
+		s.addHistoryMethods(hb)
+	}
 }
 
 // Ext is the backend's ExtBackend, nil when the backend has none (then

@@ -70,6 +70,7 @@ func (s *Supervisor) finishExit(p *proc, ex spawn.Exit) {
 		p.stdin.close()
 	}
 	p.releaseSocket()
+	s.noteExit(p, ex.Status)
 	_ = s.apply(p, p.m.Exited(ex.Status, s.clock.Now()))
 	s.logSIGCHLD()
 }

@@ -229,6 +229,7 @@ func (s *Supervisor) exec(p *proc, effs []process.Effect) error {
 func (s *Supervisor) stateChanged(p *proc, ev process.StateEvent) {
 	close(p.watch)
 	p.watch = make(chan struct{})
+	s.recordTransition(p, ev)
 	if wasLive, live := !ev.From.IsStopped(), !ev.To.IsStopped(); wasLive != live {
 		d := 1
 		if !live {

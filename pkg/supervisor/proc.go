@@ -87,6 +87,7 @@ type proc struct {
 	stopWanted       bool // a stop is held until the dependents are stopped
 
 	health *procHealth // nil without healthcheck= (health.go)
+	hist   *history    // state changes, nil until the first (history.go)
 	// spawnEnv is the program's variables of its last spawn, which exec
 	// health checks get too (loop only).
 	spawnEnv []shlex.KV

@@ -75,6 +75,8 @@ type Options struct {
 	Idle logfile.Parker
 	// Clock gives the engine its time and timers; nil means the real clock.
 	Clock Clock
+	// ProcRoot is where resource samples are read ("" = "/proc").
+	ProcRoot string
 	// Check, when set, runs every health check in place of the real
 	// probes and exec children (engine tests' fake checks). It runs off
 	// the loop and must return by ctx's deadline.
@@ -144,6 +146,7 @@ type Supervisor struct {
 	bufs      *logfile.BufferPool // read buffers lent to the pumps
 	fwd       *forward.Set        // stdout_forward/stderr_forward destinations
 	env       environment         // opts.Environ, indexed (read-only)
+	sampler   *sampler            // resource samples, off the loop (sampler.go)
 
 	gen atomic.Uint64 // see Generation
 
@@ -197,6 +200,7 @@ func New(opts Options) (*Supervisor, error) {
 	s.fwd.SetWarn(func(msg string) { log.Log(loglevel.Warn, msg) })
 	s.setConfig(opts.Config)
 	s.initListeners()
+	s.sampler = newSampler(s, opts.ProcRoot, opts.Config.Supervisord.History)
 	return s, nil
 }
 
@@ -225,6 +229,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		s.addGroup(gc)
 	}
 	s.emit(Event{Name: EvSupervisorRunning})
+	go s.sampler.run(s.done)
 	s.pass()
 	s.armTimer()
 
