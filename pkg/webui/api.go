@@ -37,6 +37,7 @@ func (h *handler) api(r *mux.Router) {
 	r.HandleFunc("/mainlog/stream", h.streamLog).Methods(get)
 	r.HandleFunc("/mainlog/clear", h.clearMainLog).Methods(post)
 	r.HandleFunc("/events", h.events).Methods(get)
+	h.historyRoutes(r)
 }
 
 // supervisorJSON identifies the daemon.
@@ -98,6 +99,10 @@ type procJSON struct {
 	Health     *healthJSON `json:"health,omitempty"`
 	DependsOn  []string    `json:"depends_on,omitempty"`
 	WaitingFor []string    `json:"waiting_for,omitempty"`
+
+	// RecentRestarts are the automatic restarts of the last ten minutes
+	// (the console's flapping indicator), left out when none.
+	RecentRestarts int `json:"recent_restarts,omitempty"`
 }
 
 // healthJSON is a checked process's health, as gosupervisor.getProcessHealth
@@ -171,10 +176,13 @@ func (h *handler) snapshot() []procJSON {
 	procs := h.sup.Processes()
 	spawns := h.sup.Spawns()
 	exts := h.ext.ProcessExtensions()
+	flaps := h.hist.RecentRestarts()
 	out := make([]procJSON, 0, len(procs))
 	pids := make([]int, 0, len(procs))
 	for _, p := range procs {
-		out = append(out, h.procJSON(p, spawns, exts))
+		pj := h.procJSON(p, spawns, exts)
+		pj.RecentRestarts = flaps[pj.Namespec]
+		out = append(out, pj)
 		if p.PID != 0 {
 			pids = append(pids, p.PID)
 		}

@@ -34,7 +34,9 @@ type statsJSON struct {
 func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := h.streamContext(r)
 	defer cancel()
-	st := &eventStream{h: h, pids: map[string]int{}, ext: map[string]string{}, dirty: map[string]bool{}}
+	// An open console is someone watching: the engine samples resources.
+	defer h.hist.WatchHistory()()
+	st := &eventStream{h: h, pids: map[string]int{}, ext: map[string]string{}, flaps: map[string]int{}, dirty: map[string]bool{}}
 	st.ch, st.unsubscribe = h.sup.Subscribe(subscriberBuffer)
 	// The stream may resubscribe: end the subscription it has at the end.
 	defer func() { st.unsubscribe() }()
@@ -62,6 +64,9 @@ type eventStream struct {
 	// (extSignature): a dependency coming up or going down changes what
 	// its dependents wait for without an event of theirs.
 	ext map[string]string
+	// flaps is each process's recent_restarts as last sent: restarts
+	// age out of the window without an event.
+	flaps map[string]int
 
 	// gather runs while changes are being gathered; at its end dirty
 	// processes go out in an update, or everything in a sync when full.
@@ -102,6 +107,7 @@ func (st *eventStream) run(ctx context.Context) {
 			if !st.sendStats() {
 				return
 			}
+			st.agedFlaps()
 		case <-heartbeat.C:
 			if st.s.ping() != nil {
 				return
@@ -115,6 +121,7 @@ func (st *eventStream) send(name string, procs []procJSON) bool {
 	for _, p := range procs {
 		st.pids[p.Namespec] = p.PID
 		st.ext[p.Namespec] = extSignature(p)
+		st.flaps[p.Namespec] = p.RecentRestarts
 	}
 	return st.s.event("", name, listJSON{Supervisor: st.h.supervisorInfo(), Processes: procs}) == nil
 }
@@ -183,6 +190,7 @@ func (st *eventStream) flush() bool {
 	if st.full {
 		clear(st.pids)
 		clear(st.ext)
+		clear(st.flaps)
 		if !st.send("sync", all) {
 			return false
 		}

@@ -67,6 +67,14 @@ type rowView struct {
 	Health, HealthTitle string
 	Waiting             bool
 
+	// Flaps is the restarts of the last ten minutes when they make the
+	// process flapping (flapMin or more), else 0 (app.js updateFlap).
+	Flaps     int
+	FlapTitle string
+	// Head, on a group's first row, is the header of its section (groups
+	// of processes named apart from the group: app.js sectioned).
+	Head *groupHead
+
 	Toggle, ToggleLabel string // start or stop, in one slot as the console
 	ToggleHref          string // "" = disabled
 	RestartHref         string // "" = disabled
@@ -87,9 +95,14 @@ func (h *handler) page(w http.ResponseWriter, r *http.Request) {
 		Rows:    make([]rowView, 0, len(procs)),
 	}
 	counts := map[string]int{}
+	heads := groupHeads(procs)
 	for _, p := range procs {
 		counts[p.StateName]++
-		d.Rows = append(d.Rows, newRowView(p))
+		v := newRowView(p)
+		if hd := heads[p.Group]; hd != nil && !hd.drawn {
+			v.Head, hd.drawn = hd, true
+		}
+		d.Rows = append(d.Rows, v)
 		d.HasHealth = d.HasHealth || p.Health != nil
 	}
 	d.Chips = append(d.Chips, chipView{State: "ALL", Label: "All", Count: len(procs), All: true})
@@ -138,6 +151,9 @@ func newRowView(p procJSON) rowView {
 	}
 	if p.Health != nil {
 		v.Health, v.HealthTitle = p.Health.Status, healthTitle(p.Health)
+	}
+	if p.RecentRestarts >= flapMin {
+		v.Flaps, v.FlapTitle = p.RecentRestarts, flapTitle(p.RecentRestarts)
 	}
 	switch p.StateName {
 	case "STOPPED", "EXITED", "FATAL":
@@ -268,4 +284,50 @@ func pyQuote(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// flapMin is how many restarts in ten minutes make a process flapping
+// (app.js FLAP_MIN).
+const flapMin = 3
+
+// flapTitle is app.js flapTitle.
+func flapTitle(n int) string {
+	return "flapping: " + strconv.Itoa(n) + " restarts in the last 10 minutes"
+}
+
+// groupHead is the header row of a group's section: its name, how many
+// processes it has and how many of them run (app.js renderHead).
+type groupHead struct {
+	Name           string
+	Count, Running int
+	drawn          bool
+}
+
+// Meta is the header's summary, as app.js headMeta writes it.
+func (g *groupHead) Meta() string {
+	n := strconv.Itoa(g.Count) + " processes"
+	if g.Count == 1 {
+		n = "1 process"
+	}
+	return n + " · " + strconv.Itoa(g.Running) + " running"
+}
+
+// groupHeads are the sections of the table: the groups with a process
+// named apart from the group ([group:x], numprocs), as app.js sectioned.
+func groupHeads(procs []procJSON) map[string]*groupHead {
+	out := map[string]*groupHead{}
+	for _, p := range procs {
+		if p.Name != p.Group && out[p.Group] == nil {
+			out[p.Group] = &groupHead{Name: p.Group}
+		}
+	}
+	for _, p := range procs {
+		if hd := out[p.Group]; hd != nil {
+			hd.Count++
+			if p.StateName == "RUNNING" {
+				hd.Running++
+			}
+		}
+	}
+	return out
 }

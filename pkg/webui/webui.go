@@ -39,6 +39,7 @@ type Options struct {
 type handler struct {
 	sup   *supervisor.Supervisor
 	ext   extBackend // sup's health checks and dependencies
+	hist  historyBackend
 	rpc   *rpc.Server
 	opts  Options
 	clock func() time.Time
@@ -64,7 +65,7 @@ func New(sup *supervisor.Supervisor, d *rpc.Server, opts Options) http.Handler {
 	if opts.Coalesce <= 0 {
 		opts.Coalesce = 50 * time.Millisecond
 	}
-	h := &handler{sup: sup, ext: sup, rpc: d, opts: opts, clock: opts.Clock, stats: newSampler(opts.ProcRoot, opts.Clock)}
+	h := &handler{sup: sup, ext: sup, hist: sup, rpc: d, opts: opts, clock: opts.Clock, stats: newSampler(opts.ProcRoot, opts.Clock)}
 
 	r := mux.NewRouter()
 	r.Use(securityHeaders, sameOrigin)

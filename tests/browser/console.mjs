@@ -38,7 +38,7 @@ async function until(what, ms, fn) {
 
 // rowStates reads the table as the page shows it: namespec → state text.
 function rowStates(page) {
-  return page.evaluate(() => Object.fromEntries(Array.from(document.querySelectorAll('#rows tr'))
+  return page.evaluate(() => Object.fromEntries(Array.from(document.querySelectorAll('#rows tr[data-ns]'))
     .map((tr) => [tr.dataset.ns, tr.querySelector('.badge').textContent])));
 }
 
@@ -52,7 +52,7 @@ function geometry(page) {
   return page.evaluate(() => {
     const r = (el) => { const b = el.getBoundingClientRect(); return [b.x, b.y, b.width, b.height].map((v) => Math.round(v * 10) / 10); };
     const out = {};
-    for (const tr of document.querySelectorAll('#rows tr')) {
+    for (const tr of document.querySelectorAll('#rows tr[data-ns]')) {
       out[tr.dataset.ns] = {
         row: r(tr), badge: r(tr.querySelector('.badge')), name: r(tr.querySelector('.name')),
         actions: Array.from(tr.querySelector('.actions').children).map(r),
@@ -161,7 +161,7 @@ async function takeOver(page, shot) {
   await page.locator('#conn[data-live="1"]').waitFor({ timeout: 5000 });
   const changes = await page.evaluate(() => window.__rowChanges);
   if (changes.length) throw new Error(`the script added or removed rows: ${changes.join(' ')}`);
-  const nss = await page.evaluate(() => Array.from(document.querySelectorAll('#rows tr')).map((tr) => tr.dataset.ns));
+  const nss = await page.evaluate(() => Array.from(document.querySelectorAll('#rows tr[data-ns]')).map((tr) => tr.dataset.ns));
   if (nss.length !== new Set(nss).size || nss.length !== Object.keys(EXPECTED).length) throw new Error(`rows after the script: ${nss.join(' ')}`);
   if (await page.locator('#rows a[data-act], #rows details').count()) throw new Error('server links left in the script\'s table');
   const moved = diffGeometry(before, await geometry(page));
@@ -223,7 +223,7 @@ async function main() {
         .catch(async () => { throw new Error(`${ns}: state ${await badge(ns).textContent().catch(() => '?')}, want ${st}`); });
     }
     step(`every program shown with its state: ${Object.keys(EXPECTED).join(', ')}`);
-    const count = await page.locator('#rows tr').count();
+    const count = await page.locator('#rows tr[data-ns]').count();
     if (count !== Object.keys(EXPECTED).length) throw new Error(`${count} rows, want ${Object.keys(EXPECTED).length}`);
     await page.locator('tr[data-ns="sleeper"] .cpu').filter({ hasText: '%' }).waitFor({ timeout: 5000 });
     await page.locator('#conn[data-live="1"]').waitFor({ timeout: 5000 });
@@ -245,11 +245,11 @@ async function main() {
 
     // Filter by name, then by state chip.
     await page.locator('#filter').fill('worker');
-    await page.waitForFunction(() => Array.from(document.querySelectorAll('#rows tr')).filter((tr) => !tr.hidden).length === 2);
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('#rows tr[data-ns]')).filter((tr) => !tr.hidden).length === 2);
     await page.locator('#filter').fill('');
     await page.locator('.chip[data-state="FATAL"]').click();
     await page.waitForFunction(() => {
-      const vis = Array.from(document.querySelectorAll('#rows tr')).filter((tr) => !tr.hidden);
+      const vis = Array.from(document.querySelectorAll('#rows tr[data-ns]')).filter((tr) => !tr.hidden);
       return vis.length === 1 && vis[0].dataset.ns === 'broken';
     });
     await page.locator('.chip[data-state="ALL"]').click();

@@ -36,7 +36,7 @@ function rows(page) {
   return page.evaluate(() => {
     const r = (el) => { const b = el.getBoundingClientRect(); return { x: b.x, y: b.y, w: b.width, h: b.height }; };
     const out = {};
-    for (const tr of document.querySelectorAll('#rows tr')) {
+    for (const tr of document.querySelectorAll('#rows tr[data-ns]')) {
       const hb = tr.querySelector('.health');
       const desc = tr.querySelector('.desc');
       out[tr.dataset.ns] = {

@@ -22,7 +22,20 @@
     filter: '',
     states: new Set(),  // state chips switched on (empty = all)
     sel: null,          // selected namespec
+    heads: new Map(),   // group → its section's header <tr>
+    collapsed: new Set(loadCollapsed()), // groups whose sections are folded
   };
+
+  // Restarts in ten minutes that make a process flapping (page.go flapMin).
+  const FLAP_MIN = 3;
+
+  function loadCollapsed() {
+    try { return JSON.parse(localStorage.getItem('gosupervisor.collapsed') || '[]'); } catch (_) { return []; }
+  }
+
+  function saveCollapsed() {
+    try { localStorage.setItem('gosupervisor.collapsed', JSON.stringify([...ui.collapsed])); } catch (_) { /* private mode */ }
+  }
 
   // ---------------------------------------------------------------- API
 
@@ -155,7 +168,22 @@
   function describe(p) {
     const w = p.waiting_for || [];
     if (w.length && !p.description.startsWith('waiting for ')) return 'waiting for ' + w.join(', ');
+    // A running process's uptime ticks here as in the Uptime column, so
+    // that the text stays what getProcessInfo says at this moment.
+    if (p.statename === 'RUNNING' && p.pid && p.start && /^pid \d+, uptime /.test(p.description)) {
+      return `pid ${p.pid}, uptime ${timedelta(nowServer() - p.start)}`;
+    }
     return p.description;
+  }
+
+  // timedelta is Python's str(timedelta) of whole seconds, as the
+  // original's descriptions write uptimes: "0:00:25", "1 day, 2:03:04".
+  function timedelta(sec) {
+    sec = Math.max(0, Math.floor(sec));
+    const days = Math.floor(sec / 86400), rest = sec % 86400;
+    const hms = `${Math.floor(rest / 3600)}:${String(Math.floor(rest / 60) % 60).padStart(2, '0')}:${String(rest % 60).padStart(2, '0')}`;
+    if (days === 0) return hms;
+    return `${days} day${days === 1 ? '' : 's'}, ${hms}`;
   }
 
   function nameTitle(p) {
@@ -201,8 +229,34 @@
       g.textContent = p.group + ':';
       td.append(g);
     }
-    td.append(document.createTextNode(p.name));
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'pname';
+    b.dataset.act = 'detail';
+    b.textContent = p.name;
+    td.append(b);
     td.title = nameTitle(p);
+    updateFlap(td, p);
+  }
+
+  function flapTitle(n) { return `flapping: ${n} restarts in the last 10 minutes`; }
+
+  // updateFlap keeps the flapping badge after the name: restarts of the
+  // last ten minutes, from the engine's record of state changes.
+  function updateFlap(td, p) {
+    const n = p.recent_restarts || 0;
+    let fb = $('.flap', td);
+    if (n < FLAP_MIN) { if (fb) fb.remove(); return; }
+    if (!fb) {
+      fb = document.createElement('span');
+      fb.className = 'flap';
+      td.append(fb);
+    }
+    if (fb.dataset.flaps !== String(n)) {
+      fb.dataset.flaps = String(n);
+      fb.textContent = '↻' + n;
+      fb.title = flapTitle(n);
+    }
   }
 
   function updateRow(tr, p) {
@@ -215,7 +269,8 @@
     }
     updateHealth($('.state', tr), p);
     const name = $('.name', tr);
-    if (name.title !== nameTitle(p)) fillName(name, p);
+    if (name.title !== nameTitle(p) || !$('.pname', name)) fillName(name, p);
+    else updateFlap(name, p);
     setText($('.pid', tr), p.pid || '–');
     setText($('.restarts', tr), p.restarts);
     const desc = $('.desc', tr);
@@ -279,25 +334,41 @@
   // only where something changed.
   function render() {
     const tbody = $('#rows');
-    const list = Array.from(ui.procs.values()).sort(compare);
+    const list = sectionOrder(Array.from(ui.procs.values()).sort(compare));
+    const secs = sections();
+    for (const p of list) { const s = secs.get(p.group); if (s && !s.first) s.first = p; }
     let shown = 0;
     let prev = null;
+    const place = (tr) => {
+      const want = prev ? prev.nextSibling : tbody.firstChild;
+      if (want !== tr) tbody.insertBefore(tr, want);
+      prev = tr;
+    };
     for (const p of list) {
+      const sec = secs.get(p.group);
+      if (sec && sec.first === p) {
+        let head = ui.heads.get(p.group);
+        if (!head) { head = makeHead(p.group); ui.heads.set(p.group, head); }
+        renderHead(head, sec);
+        place(head);
+      }
       let tr = ui.rows.get(p.namespec);
       if (!tr) {
         tr = makeRow(p.namespec);
         ui.rows.set(p.namespec, tr);
         updateRow(tr, p);
       }
-      const want = prev ? prev.nextSibling : tbody.firstChild;
-      if (want !== tr) tbody.insertBefore(tr, want);
-      const vis = matches(p);
+      place(tr);
+      const match = matches(p);
+      const vis = match && !(sec && ui.collapsed.has(p.group));
       if (tr.hidden === vis) tr.hidden = !vis;
-      if (vis) shown++;
-      prev = tr;
+      if (match) shown++;
     }
     for (const [ns, tr] of ui.rows) {
       if (!ui.procs.has(ns)) { tr.remove(); ui.rows.delete(ns); }
+    }
+    for (const [g, head] of ui.heads) {
+      if (!secs.has(g)) { head.remove(); ui.heads.delete(g); }
     }
     // Room for health badges only when some process has a check.
     $('#procs').classList.toggle('has-health', list.some((p) => p.health));
@@ -305,6 +376,78 @@
     $('#nomatch').hidden = ui.procs.size === 0 || shown !== 0;
     if (ui.sel && (!ui.rows.has(ui.sel) || ui.rows.get(ui.sel).hidden)) select(null);
     renderChips();
+  }
+
+  // Groups whose processes are named apart from the group ([group:x],
+  // numprocs) are drawn as sections with a header (page.go groupHeads).
+  function sections() {
+    const out = new Map();
+    for (const p of ui.procs.values()) if (p.name !== p.group) out.set(p.group, { first: null, count: 0, running: 0, match: 0 });
+    return out;
+  }
+
+  // sectionOrder keeps each group's processes together, the groups in the
+  // order of their first process in the sorted list; the sections'
+  // counts are filled in on the way.
+  function sectionOrder(list) {
+    const byGroup = new Map();
+    for (const p of list) {
+      if (!byGroup.has(p.group)) byGroup.set(p.group, []);
+      byGroup.get(p.group).push(p);
+    }
+    return [...byGroup.values()].flat();
+  }
+
+  function makeHead(group) {
+    const tr = document.createElement('tr');
+    tr.className = 'ghead';
+    tr.dataset.group = group;
+    fillHead(tr, group);
+    return tr;
+  }
+
+  // fillHead draws a section's header: the fold button, the summary and
+  // the group's actions (the server's header has only the first two).
+  function fillHead(tr, group) {
+    tr.innerHTML = '<td colspan="9"><div class="ghead-in">' +
+      '<button type="button" class="gtoggle" aria-expanded="true"><span class="chev" aria-hidden="true">▾</span><span class="gname"></span></button>' +
+      '<span class="gmeta"></span><span class="gacts">' +
+      '<button type="button" class="btn" data-gact="start">Start group</button>' +
+      '<button type="button" class="btn" data-gact="stop">Stop group</button>' +
+      '<button type="button" class="btn" data-gact="restart">Restart group</button></span></div></td>';
+    $('.gname', tr).textContent = group;
+  }
+
+  function headMeta(count, running) {
+    return `${count === 1 ? '1 process' : count + ' processes'} · ${running} running`;
+  }
+
+  function renderHead(tr, sec) {
+    const g = tr.dataset.group;
+    let count = 0, running = 0, match = 0;
+    for (const p of ui.procs.values()) {
+      if (p.group !== g) continue;
+      count++;
+      if (p.statename === 'RUNNING') running++;
+      if (matches(p)) match++;
+    }
+    sec.count = count;
+    setText($('.gmeta', tr), headMeta(count, running));
+    const folded = ui.collapsed.has(g);
+    const t = $('.gtoggle', tr);
+    if (t.getAttribute('aria-expanded') !== String(!folded)) t.setAttribute('aria-expanded', String(!folded));
+    t.title = folded ? `Show the processes of ${g}` : `Hide the processes of ${g}`;
+    setText($('.chev', tr), folded ? '▸' : '▾');
+    tr.classList.toggle('folded', folded);
+    const vis = match > 0;
+    if (tr.hidden === vis) tr.hidden = !vis;
+  }
+
+  function toggleSection(group) {
+    if (ui.collapsed.has(group)) ui.collapsed.delete(group);
+    else ui.collapsed.add(group);
+    saveCollapsed();
+    render();
   }
 
   function renderChips() {
@@ -345,6 +488,7 @@
     for (const p of d.processes) upsert(p);
     seedStats(d.processes);
     render();
+    if (det.ns) detailChanged();
   }
 
   function applyUpdate(d) {
@@ -353,6 +497,7 @@
     seedStats(d.processes);
     render();
     if (log.ns && d.processes.some((p) => p.namespec === log.ns)) renderLogTitle();
+    if (det.ns && d.processes.some((p) => p.namespec === det.ns)) detailChanged();
   }
 
   // Process answers carry cpu/rss too; use them until the next stats event.
@@ -382,7 +527,7 @@
   }
 
   function moveSel(delta) {
-    const vis = $$('#rows tr').filter((tr) => !tr.hidden);
+    const vis = $$('#rows tr[data-ns]').filter((tr) => !tr.hidden);
     if (!vis.length) return;
     let i = vis.findIndex((tr) => tr.dataset.ns === ui.sel);
     i = i < 0 ? (delta > 0 ? 0 : vis.length - 1) : Math.min(vis.length - 1, Math.max(0, i + delta));
@@ -792,6 +937,353 @@
     }
   }
 
+  // ------------------------------------------------------------ details
+
+  // The process detail view: CPU and memory over the last hour, the state
+  // changes (the engine's history of the process), its health,
+  // dependencies and resolved config. Opened from the name, or by
+  // #process=NAMESPEC in the address.
+  const det = {
+    ns: null,       // namespec shown; null = closed
+    hist: null,     // the last /history answer
+    cfg: null,      // the last /config answer
+    timer: 0,
+    seq: 0,         // answers of an earlier process are dropped
+    refetch: 0,
+  };
+
+  const HOUR = 3600;
+  const STATE_CLASS = {
+    RUNNING: 'ok', STARTING: 'warn', BACKOFF: 'warn', STOPPING: 'warn',
+    STOPPED: 'idle', EXITED: 'idle', FATAL: 'bad', UNKNOWN: 'bad',
+  };
+
+  function openDetail(ns) {
+    if (!ui.procs.has(ns)) return;
+    det.ns = ns;
+    det.hist = null;
+    det.cfg = null;
+    det.seq++;
+    const panel = $('#detail');
+    panel.hidden = false;
+    panel.scrollTop = 0;
+    $('#det-body').scrollTop = 0;
+    renderDetail();
+    loadHistory();
+    loadConfig();
+    clearInterval(det.timer);
+    // The samples come every 5 s; reading them keeps the sampler going.
+    det.timer = setInterval(loadHistory, 5000);
+    if (location.hash !== '#process=' + enc(ns)) history.replaceState(null, '', '#process=' + enc(ns));
+    $('#det-close').focus({ preventScroll: true });
+  }
+
+  function closeDetail() {
+    clearInterval(det.timer);
+    det.ns = null;
+    det.seq++;
+    $('#detail').hidden = true;
+    if (location.hash.startsWith('#process=')) history.replaceState(null, '', location.pathname + location.search);
+  }
+
+  async function loadHistory() {
+    const ns = det.ns, seq = det.seq;
+    if (ns === null) return;
+    try {
+      const h = await api('GET', `/processes/${enc(ns)}/history`);
+      if (seq !== det.seq) return;
+      det.hist = h;
+      renderHistory();
+    } catch (e) {
+      if (seq === det.seq) setText($('#chart-note'), `history: ${e.message}`);
+    }
+  }
+
+  async function loadConfig() {
+    const ns = det.ns, seq = det.seq;
+    try {
+      const c = await api('GET', `/processes/${enc(ns)}/config`);
+      if (seq !== det.seq) return;
+      det.cfg = c;
+      renderConfig();
+    } catch (e) {
+      if (seq === det.seq) setText($('#det-config'), `config: ${e.message}`);
+    }
+  }
+
+  // A state change of the process shown: its history has a new entry.
+  function detailChanged() {
+    renderDetail();
+    clearTimeout(det.refetch);
+    det.refetch = setTimeout(loadHistory, 100);
+  }
+
+  function fact(dl, label, value, cls) {
+    const dt = document.createElement('dt');
+    dt.textContent = label;
+    const dd = document.createElement('dd');
+    dd.textContent = value;
+    if (cls) dd.className = cls;
+    if (cls && cls.includes('wide')) dt.className = 'wide';
+    dl.append(dt, dd);
+    return dd;
+  }
+
+  function lastExit() {
+    const ts = det.hist ? det.hist.transitions : [];
+    for (let i = ts.length - 1; i >= 0; i--) if (ts[i].exitstatus !== undefined) return ts[i];
+    return null;
+  }
+
+  function exitText(t) {
+    if (t.signal) return t.signal;
+    return `exit ${t.exitstatus}`;
+  }
+
+  // renderDetail draws what the process JSON says (the table's data).
+  function renderDetail() {
+    const p = ui.procs.get(det.ns);
+    if (!p) { closeDetail(); return; }
+    setText($('#det-name'), p.namespec);
+    const b = $('#det-state');
+    b.dataset.state = p.statename;
+    setText(b, p.statename);
+    const flap = $('#det-flap');
+    const n = p.recent_restarts || 0;
+    flap.hidden = n < FLAP_MIN;
+    setText(flap, `flapping · ${n} restarts in 10 min`);
+    const toggle = $('#detail [data-dact="toggle"]');
+    toggle.dataset.verb = STARTABLE.has(p.statename) ? 'start' : 'stop';
+    setText(toggle, toggle.dataset.verb === 'start' ? 'Start' : 'Stop');
+    toggle.disabled = p.statename === 'STOPPING' || p.statename === 'UNKNOWN';
+    $('#detail [data-dact="restart"]').disabled = p.statename === 'STOPPING';
+
+    const dl = $('#det-facts');
+    dl.textContent = '';
+    fact(dl, 'pid', p.pid || '–');
+    fact(dl, 'uptime', p.pid && p.start ? fmtUptime(nowServer() - p.start) : '–').id = 'det-uptime';
+    fact(dl, 'restarts', p.restarts);
+    fact(dl, 'in 10 min', n, n >= FLAP_MIN ? 'bad' : '');
+    const le = lastExit();
+    fact(dl, 'last exit', le ? `${exitText(le)} · ${fmtClock(le.time)}` : (p.stop ? `exit ${p.exitstatus}` : '–'),
+      le && !le.expected ? 'bad' : '');
+    fact(dl, 'description', describe(p) || '–', p.spawnerr ? 'bad wide' : 'wide');
+
+    const hs = $('#det-health');
+    hs.hidden = !p.health;
+    if (p.health) {
+      const h = p.health;
+      const hdl = $('dl', hs);
+      hdl.textContent = '';
+      const st = fact(hdl, 'status', h.status);
+      st.className = 'health ' + h.status;
+      fact(hdl, 'check', `${h.kind} ${h.target}`);
+      fact(hdl, 'failures', h.failures);
+      fact(hdl, 'last check', h.last_check ? fmtClock(h.last_check) : 'not yet');
+      if (h.last_error) fact(hdl, 'last error', h.last_error, 'bad wide');
+      if (h.output) fact(hdl, 'output', h.output, 'mono wide');
+    }
+    const ds = $('#det-deps');
+    const deps = p.depends_on || [];
+    ds.hidden = !deps.length;
+    if (deps.length) {
+      const ddl = $('dl', ds);
+      ddl.textContent = '';
+      fact(ddl, 'depends on', deps.join(', '));
+      const w = p.waiting_for || [];
+      fact(ddl, 'waiting for', w.length ? w.join(', ') : 'nothing', w.length ? 'warn' : '');
+    }
+  }
+
+  function fmtClock(sec) {
+    const d = new Date(sec * 1000);
+    const two = (x) => String(x).padStart(2, '0');
+    return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+  }
+
+  function fmtClockMs(sec) {
+    return fmtClock(sec) + '.' + String(Math.floor((sec * 1000) % 1000)).padStart(3, '0');
+  }
+
+  const SVGNS = 'http://www.w3.org/2000/svg';
+  function svgEl(name, attrs) {
+    const el = document.createElementNS(SVGNS, name);
+    for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+    return el;
+  }
+
+  // sparkline draws values ([time, value]) over the last hour in svg:
+  // a line broken where samples are missing, the area under it, and the
+  // largest value as the scale. The data stays on the element for tests.
+  // chartSpan is the time the charts cover: the last hour, or less while
+  // the samples are younger (at least 5 minutes), so that a new console
+  // does not draw a sliver at the right edge.
+  function chartSpan(samples, now) {
+    const first = samples.length ? samples[0].time : now;
+    return Math.min(HOUR, Math.max(300, now - first + 2 * (det.hist ? det.hist.sample_every : 5)));
+  }
+
+  function sparkline(svg, points, now, every, fmt, span) {
+    const W = 600, H = 90, PAD = 4;
+    svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
+    svg.setAttribute('preserveAspectRatio', 'none');
+    svg.textContent = '';
+    const t0 = now - span;
+    const max = Math.max(...points.map((p) => p[1]), 0);
+    const scale = max > 0 ? max : 1;
+    const x = (t) => ((t - t0) / span) * W;
+    const y = (v) => H - PAD - (v / scale) * (H - 2 * PAD);
+    let line = '', area = '';
+    let run = [];
+    const flush = () => {
+      if (!run.length) return;
+      line += run.map((p, i) => `${i ? 'L' : 'M'}${x(p[0]).toFixed(1)} ${y(p[1]).toFixed(1)}`).join('');
+      if (run.length === 1) line += `h2`;
+      area += `M${x(run[0][0]).toFixed(1)} ${H}` + run.map((p) => `L${x(p[0]).toFixed(1)} ${y(p[1]).toFixed(1)}`).join('') +
+        `L${x(run[run.length - 1][0]).toFixed(1)} ${H}Z`;
+      run = [];
+    };
+    for (const p of points) {
+      if (p[0] < t0) continue;
+      if (run.length && p[0] - run[run.length - 1][0] > 2.5 * every) flush();
+      run.push(p);
+    }
+    flush();
+    for (const f of [0.25, 0.5, 0.75]) svg.append(svgEl('line', { x1: W * f, x2: W * f, y1: 0, y2: H, class: 'grid' }));
+    svg.append(svgEl('path', { d: area || 'M0 0', class: 'area' }));
+    svg.append(svgEl('path', { d: line || 'M0 0', class: 'line' }));
+    svg.dataset.values = JSON.stringify(points.map((p) => p[1]));
+    svg.dataset.times = JSON.stringify(points.map((p) => p[0]));
+    svg.dataset.max = String(max);
+    const fig = svg.closest('figure');
+    const last = points.length ? points[points.length - 1][1] : null;
+    setText($('.cur', fig), last === null ? 'no samples' : `${fmt(last)} · max ${fmt(max)}`);
+  }
+
+  function renderHistory() {
+    const h = det.hist;
+    if (!h) return;
+    const samples = h.samples || [];
+    const span = chartSpan(samples, h.now);
+    sparkline($('#chart-cpu svg'), samples.map((s) => [s.time, s.cpu]), h.now, h.sample_every, (v) => v.toFixed(1) + '%', span);
+    sparkline($('#chart-mem svg'), samples.map((s) => [s.time, s.rss]), h.now, h.sample_every, fmtBytes, span);
+    const ax = $$('#det-axis span');
+    for (let i = 0; i < ax.length; i++) {
+      const ago = Math.round((span * (ax.length - 1 - i)) / (ax.length - 1) / 60);
+      setText(ax[i], i === ax.length - 1 ? 'now' : `−${ago} min`);
+    }
+    const fds = samples.length ? samples[samples.length - 1].fds : null;
+    let note = samples.length ? `${samples.length} samples, every ${h.sample_every} s` : 'No samples yet: they are taken every ' + h.sample_every + ' s while the console is open.';
+    if (fds != null) note += ` · ${fds} open files`;
+    setText($('#chart-note'), note);
+    renderTimeline(h);
+    renderDetail();
+  }
+
+  // renderTimeline draws the state changes: a strip of coloured spans
+  // (one per state, exits marked; a crash loop shows as a comb of red
+  // marks) and the list, newest first.
+  function renderTimeline(h) {
+    const ts = h.transitions || [];
+    const svg = $('#tl-strip');
+    const W = 600, H = 28;
+    svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
+    svg.setAttribute('preserveAspectRatio', 'none');
+    svg.textContent = '';
+    const now = h.now;
+    const first = ts.length ? ts[0].time : now;
+    const t0 = Math.max(now - HOUR, Math.min(first - 2, now - 60));
+    const span = now - t0;
+    const x = (t) => Math.max(0, ((t - t0) / span) * W);
+    for (let i = 0; i < ts.length; i++) {
+      const a = ts[i], end = i + 1 < ts.length ? ts[i + 1].time : now;
+      if (end < t0) continue;
+      const cls = a.to === 'EXITED' && !a.expected ? 'bad' : STATE_CLASS[a.to] || 'idle';
+      svg.append(svgEl('rect', { x: x(a.time).toFixed(2), y: 6, width: Math.max(0.6, x(end) - x(a.time)).toFixed(2), height: H - 12, class: 'st ' + cls }));
+    }
+    let crashes = 0;
+    for (const a of ts) {
+      if (a.exitstatus === undefined || a.time < t0) continue;
+      const bad = !a.expected || a.to === 'BACKOFF';
+      if (bad) crashes++;
+      svg.append(svgEl('line', { x1: x(a.time).toFixed(2), x2: x(a.time).toFixed(2), y1: 0, y2: H, class: 'exit' + (bad ? ' bad' : '') }));
+    }
+    svg.dataset.crashes = String(crashes);
+    svg.dataset.from = String(t0);
+    setText($('#tl-span'), `${fmtClock(t0)} – ${fmtClock(now)}`);
+    const ol = $('#tl-list');
+    ol.textContent = '';
+    for (let i = ts.length - 1; i >= 0; i--) {
+      const a = ts[i];
+      const li = document.createElement('li');
+      li.dataset.from = a.from;
+      li.dataset.to = a.to;
+      const tm = document.createElement('time');
+      tm.textContent = fmtClockMs(a.time);
+      const ch = document.createElement('span');
+      ch.className = 'chg';
+      const to = document.createElement('span');
+      to.className = 'to st-' + (STATE_CLASS[a.to] || 'idle');
+      to.textContent = a.to;
+      ch.append(document.createTextNode(a.from + ' → '), to);
+      li.append(tm, ch);
+      if (a.exitstatus !== undefined) {
+        li.dataset.exit = a.signal || String(a.exitstatus);
+        const ex = document.createElement('span');
+        ex.className = 'exitcode' + (!a.expected || a.to === 'BACKOFF' ? ' bad' : '');
+        ex.textContent = exitText(a);
+        li.append(ex);
+      }
+      if (a.spawnerr) {
+        const se = document.createElement('span');
+        se.className = 'why';
+        se.textContent = a.spawnerr;
+        li.append(se);
+      }
+      ol.append(li);
+    }
+    if (!ts.length) {
+      const li = document.createElement('li');
+      li.className = 'none';
+      li.textContent = 'No state changes recorded.';
+      ol.append(li);
+    }
+  }
+
+  // The config keys in the order a config file usually has them; the rest
+  // follow by name.
+  const CFG_ORDER = ['command', 'directory', 'uid', 'autostart', 'startsecs', 'startretries', 'exitcodes',
+    'stopsignal', 'stopwaitsecs', 'killasgroup', 'redirect_stderr', 'stdout_logfile', 'stderr_logfile'];
+  const CFG_SKIP = new Set(['name', 'group', 'inuse']);
+
+  function renderConfig() {
+    const dl = $('#det-config');
+    dl.textContent = '';
+    const c = det.cfg;
+    if (!c) return;
+    const keys = Object.keys(c.config).filter((k) => !CFG_SKIP.has(k));
+    keys.sort((a, b) => {
+      const ia = CFG_ORDER.indexOf(a), ib = CFG_ORDER.indexOf(b);
+      if (ia !== ib) return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib);
+      return a < b ? -1 : a > b ? 1 : 0;
+    });
+    const show = (v) => Array.isArray(v) ? v.join(',') : typeof v === 'boolean' ? (v ? 'true' : 'false') : String(v);
+    for (const k of keys) fact(dl, k, show(c.config[k]), k === 'command' ? 'mono wide' : 'mono').previousSibling.dataset.key = k;
+    for (const k of Object.keys(c.extensions).sort()) {
+      const dd = fact(dl, k, show(c.extensions[k]), 'mono ours');
+      dd.previousSibling.dataset.key = k;
+      dd.previousSibling.classList.add('ours');
+      dd.title = 'gosupervisor extension';
+    }
+  }
+
+  async function detailAction(verb, btn) {
+    if (!det.ns) return;
+    if (verb === 'tail') { openLog(det.ns, 'stdout'); return; }
+    await processAction(det.ns, verb, undefined, btn);
+    detailChanged();
+  }
+
   // --------------------------------------------------------- live table
 
   let events = null;
@@ -815,6 +1307,13 @@
     $('#rows').addEventListener('click', (e) => {
       const tr = e.target.closest('tr');
       if (!tr) return;
+      if (tr.classList.contains('ghead')) {
+        const g = tr.dataset.group;
+        const ga = e.target.closest('[data-gact]');
+        if (ga) multiAction(`/groups/${enc(g)}/${ga.dataset.gact}`, `${g}: ${ga.dataset.gact}`);
+        else if (e.target.closest('.gtoggle')) toggleSection(g);
+        return;
+      }
       const ns = tr.dataset.ns;
       select(ns);
       const grp = e.target.closest('.grp');
@@ -823,12 +1322,13 @@
       if (!btn) return;
       const act = btn.dataset.act;
       if (act === 'tail') openLog(ns, 'stdout');
+      else if (act === 'detail') openDetail(ns);
       else if (act === 'more') moreMenu(btn, ns);
       else processAction(ns, act, undefined, btn);
     });
     $('#rows').addEventListener('dblclick', (e) => {
       const tr = e.target.closest('tr');
-      if (tr && !e.target.closest('button')) openLog(tr.dataset.ns, 'stdout');
+      if (tr && tr.dataset.ns && !e.target.closest('button')) openLog(tr.dataset.ns, 'stdout');
     });
     $('thead').addEventListener('click', (e) => {
       const th = e.target.closest('th[data-sort]');
@@ -855,6 +1355,12 @@
     $('#btn-mainlog').addEventListener('click', () => openLog('', 'stdout'));
     $('#btn-help').addEventListener('click', () => $('#dlg-help').showModal());
     $('#log-close').addEventListener('click', closeLog);
+    $('#det-close').addEventListener('click', closeDetail);
+    $('#detail').addEventListener('click', (e) => {
+      const b = e.target.closest('[data-dact]');
+      if (b) detailAction(b.dataset.dact === 'toggle' ? b.dataset.verb : b.dataset.dact, b);
+    });
+    window.addEventListener('hashchange', openFromHash);
     $('#log-pause').addEventListener('click', togglePause);
     $('#log-clear').addEventListener('click', clearLog);
     $('#log-tabs').addEventListener('click', (e) => {
@@ -884,6 +1390,7 @@
       if (!$('#menu').hidden) { closeMenu(); return; }
       if (typing(e)) { e.target.blur(); if (e.target.id === 'filter' && ui.filter) { e.target.value = ''; ui.filter = ''; render(); } return; }
       if (log.ns !== null) { closeLog(); return; }
+      if (det.ns !== null) { closeDetail(); return; }
       if (ui.filter) { $('#filter').value = ''; ui.filter = ''; render(); }
       return;
     }
@@ -894,6 +1401,7 @@
       case 'j': case 'ArrowDown': e.preventDefault(); moveSel(1); break;
       case 'k': case 'ArrowUp': e.preventDefault(); moveSel(-1); break;
       case 'Enter': if (p && !e.target.closest('button, a')) { e.preventDefault(); openLog(p.namespec, 'stdout'); } break;
+      case 'd': if (p) openDetail(p.namespec); break;
       case 's': if (p) processAction(p.namespec, 'start'); break;
       case 'x': if (p) processAction(p.namespec, 'stop'); break;
       case 'r': if (p) processAction(p.namespec, 'restart'); break;
@@ -910,7 +1418,15 @@
     for (const [ns, tr] of ui.rows) {
       const p = ui.procs.get(ns);
       if (p && p.pid) setText($('.uptime', tr), p.start ? fmtUptime(nowServer() - p.start) : '–');
+      if (p && p.statename === 'RUNNING') {
+        const desc = $('.desc', tr), text = describe(p);
+        setText(desc, text);
+        if (desc.title !== text) desc.title = text;
+      }
     }
+    const du = det.ns && $('#det-uptime');
+    const dp = du && ui.procs.get(det.ns);
+    if (dp) setText(du, dp.pid && dp.start ? fmtUptime(nowServer() - dp.start) : '–');
   }, 1000);
 
   // adopt starts from the page the server rendered: its rows, and the same
@@ -925,7 +1441,12 @@
     for (const p of boot.processes) upsert(p);
     seedStats(boot.processes);
     for (const n of Array.from($('#rows').childNodes)) if (n.nodeType !== Node.ELEMENT_NODE) n.remove();
-    for (const tr of $$('#rows > tr')) {
+    for (const tr of $$('#rows > tr.ghead')) {
+      const g = tr.dataset.group;
+      if (ui.heads.has(g)) { tr.remove(); continue; }
+      ui.heads.set(g, tr); // the server draws it as fillHead does
+    }
+    for (const tr of $$('#rows > tr[data-ns]')) {
       const p = ui.procs.get(tr.dataset.ns);
       if (!p || ui.rows.has(p.namespec)) { tr.remove(); continue; }
       ui.rows.set(p.namespec, tr);
@@ -951,11 +1472,17 @@
     }
   }
 
+  function openFromHash() {
+    const m = /^#process=(.+)$/.exec(location.hash);
+    if (m && ui.procs.has(decodeURIComponent(m[1]))) openDetail(decodeURIComponent(m[1]));
+  }
+
   insertUI();
   wire();
   adopt();
   renderChips();
   connect();
+  openFromHash();
   // The table is the script's from here on (tests wait for this).
   document.documentElement.dataset.script = 'on';
 })();
