@@ -224,7 +224,8 @@ async function run(browser, viewport, tag) {
     await page.locator('tr[data-ns="flappy"] .pname').click();
     let d = await until('flappy detail with its crashes', 15000, async () => {
       const got = await detail(page);
-      return got.open && got.name === 'flappy' && got.crashes >= 3 && got.timeline.length >= 9 ? got : { ok: false, open: got.open, crashes: got.crashes, n: got.timeline.length };
+      // The config comes in its own answer.
+      return got.open && got.name === 'flappy' && got.crashes >= 3 && got.timeline.length >= 9 && got.config.command ? got : { ok: false, open: got.open, crashes: got.crashes, n: got.timeline.length };
     });
     if (d.hash !== '#process=flappy') throw new Error(`address ${d.hash}`);
     const exits = d.timeline.filter((t) => t.to === 'EXITED');
