@@ -117,7 +117,7 @@ type HTTPServer struct {
 	ProbesPublic bool
 	// MetricsPublic (metrics_public, ours): /metrics answers without this
 	// section's credentials.
-	MetricsPublic bool
+	MetricsPublic  bool
 	ServerSecurity // TLS, peer credentials (security.go)
 }
 

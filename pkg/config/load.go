@@ -582,7 +582,11 @@ func (c *Config) DefaultServerURL() string {
 		if host == "" {
 			host = "localhost"
 		}
-		url = fmt.Sprintf("http://%s:%d", host, s.Port)
+		scheme := "http"
+		if s.TLS() {
+			scheme = "https"
+		}
+		url = fmt.Sprintf("%s://%s:%d", scheme, host, s.Port)
 	}
 	return url
 }

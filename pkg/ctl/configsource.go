@@ -23,5 +23,5 @@ func (ConfigFiles) Load(path string) (Settings, error) {
 		return Settings{}, err
 	}
 	return Settings{ServerURL: s.Serverurl, Username: s.Username, Password: s.Password,
-		Prompt: s.Prompt, HistoryFile: s.HistoryFile}, nil
+		Prompt: s.Prompt, HistoryFile: s.HistoryFile, TLS: s.CtlTLS}, nil
 }

@@ -171,7 +171,7 @@ func (c *Controller) rpc() (*Client, error) {
 		c.client.Close()
 		c.client = nil
 	}
-	cl, err := NewClient(c.opts.ServerURL, c.opts.Username, c.opts.Password)
+	cl, err := NewClientTLS(c.opts.ServerURL, c.opts.Username, c.opts.Password, c.opts.TLS)
 	if err != nil {
 		return nil, err
 	}
@@ -224,6 +224,11 @@ func (c *Controller) upcheck() (bool, error) {
 		}
 	case isErrno(err, syscall.ECONNREFUSED):
 		c.output(c.opts.ServerURL + " refused connection")
+		c.exitStatus = exitPrivileges
+		return false, nil
+	case asTLSError(err, c.opts.ServerURL) != nil:
+		// Ours (https://): reported and counted as a refused connection.
+		c.output(asTLSError(err, c.opts.ServerURL).Error())
 		c.exitStatus = exitPrivileges
 		return false, nil
 	case isErrno(err, syscall.ENOENT):

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/gosupervisor/gosupervisor/pkg/config"
 	"github.com/gosupervisor/gosupervisor/pkg/pyfmt"
 	"github.com/gosupervisor/gosupervisor/pkg/version"
 )
@@ -23,6 +24,7 @@ type Settings struct {
 	Password    string
 	Prompt      string
 	HistoryFile string
+	TLS         config.CtlTLS // ca_file, certfile, keyfile for https:// (ours)
 }
 
 // ConfigSource finds and reads the config file. cmd/supervisorctl backs it
@@ -42,6 +44,7 @@ type Options struct {
 	Password    string
 	Prompt      string
 	HistoryFile string
+	TLS         config.CtlTLS
 	Interactive bool
 	Args        []string // the command and its arguments, if any
 }
@@ -278,6 +281,7 @@ func parseOptions(progname string, args []string, cfg ConfigSource) (*Options, e
 		Password:    firstNonEmpty(*password, settings.Password),
 		Prompt:      firstNonEmpty(settings.Prompt, "supervisor"),
 		HistoryFile: firstNonEmpty(*history, settings.HistoryFile),
+		TLS:         settings.TLS,
 		Interactive: *interactive || len(rest) == 0,
 		Args:        rest,
 	}

@@ -49,6 +49,9 @@ func genericErrorLine(err error, serverURL string) string {
 	var pe *ProtocolError
 	var bu *badURLError
 	var errno syscall.Errno
+	if te := asTLSError(err, serverURL); te != nil {
+		return "error: " + te.Error() // ours: https:// only
+	}
 	switch {
 	case errors.As(err, &f):
 		return fmt.Sprintf("error: <class 'xmlrpc.client.Fault'>, %s: %s", f.Error(), locFault)

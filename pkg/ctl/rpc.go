@@ -12,6 +12,7 @@ import (
 
 	"github.com/kolo/xmlrpc"
 
+	"github.com/gosupervisor/gosupervisor/pkg/config"
 	"github.com/gosupervisor/gosupervisor/pkg/pyfmt"
 )
 
@@ -41,7 +42,7 @@ func (e *ProtocolError) Error() string {
 }
 
 // badURLError is raised (like the original's ValueError) when the server URL
-// is neither http:// nor unix://.
+// is neither http://, https:// (ours) nor unix://.
 type badURLError struct{ url string }
 
 func (e *badURLError) Error() string { return "Unknown protocol for serverurl " + e.url }
@@ -58,39 +59,32 @@ type Client struct {
 	transport *http.Transport
 }
 
-// NewClient prepares a client for serverURL (http://host:port or
-// unix:///path). No connection is made until the first call.
+// NewClient prepares a client for serverURL (http://host:port,
+// https://host:port or unix:///path). No connection is made until the
+// first call.
 func NewClient(serverURL, username, password string) (*Client, error) {
+	return NewClientTLS(serverURL, username, password, config.CtlTLS{})
+}
+
+// NewClientTLS is NewClient with the TLS files for an https:// URL
+// ([supervisorctl] ca_file, certfile, keyfile).
+func NewClientTLS(serverURL, username, password string, files config.CtlTLS) (*Client, error) {
 	c := &Client{serverURL: serverURL, username: username, password: password,
 		auth: username != "" && password != ""}
 	tr := &http.Transport{MaxIdleConnsPerHost: 1, DisableCompression: true}
-	switch {
-	case strings.HasPrefix(serverURL, "http://"):
-		hostport, err := httpHostPort(serverURL)
-		if err != nil {
-			return nil, err
-		}
-		c.endpoint = "http://" + hostport + "/RPC2"
-	case strings.HasPrefix(serverURL, "unix://"):
-		path := serverURL[len("unix://"):]
-		var d net.Dialer
-		tr.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return d.DialContext(ctx, "unix", path)
-		}
-		// The original sends "Host: localhost" over unix sockets.
-		c.endpoint = "http://localhost/RPC2"
-	default:
-		return nil, &badURLError{url: serverURL}
+	base, err := transportFor(tr, serverURL, files)
+	if err != nil {
+		return nil, err
 	}
+	c.endpoint = base + "/RPC2"
 	c.transport = tr
 	c.httpc = &http.Client{Transport: tr}
 	return c, nil
 }
 
-// httpHostPort returns host:port of an http:// URL, defaulting the port to
-// 80 as the original does; any path in the URL is ignored (calls go to /RPC2).
-func httpHostPort(serverURL string) (string, error) {
-	rest := serverURL[len("http://"):]
+// hostPort returns host:port of what follows a URL's scheme, with port
+// defPort when none is given.
+func hostPort(rest, defPort string) (string, error) {
 	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
 		rest = rest[:i]
 	}
@@ -99,7 +93,7 @@ func httpHostPort(serverURL string) (string, error) {
 	}
 	host, port, err := net.SplitHostPort(rest)
 	if err != nil {
-		host, port = strings.Trim(rest, "[]"), "80"
+		host, port = strings.Trim(rest, "[]"), defPort
 	}
 	return net.JoinHostPort(host, port), nil
 }
@@ -129,6 +123,9 @@ func (c *Client) Call(ctx context.Context, method string, result any, args ...an
 	}
 	resp, err := c.httpc.Do(req)
 	if err != nil {
+		if te := asTLSError(err, c.serverURL); te != nil {
+			return te
+		}
 		return fmt.Errorf("call %s on %s: %w", method, c.serverURL, err)
 	}
 	data, err := io.ReadAll(resp.Body)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -17,26 +16,14 @@ import (
 // streamURL builds the URL and HTTP client for one /logtail or /mainlogtail
 // stream. Streams get their own connection: the body never ends.
 func (c *Controller) streamClient(path string) (string, *http.Client, error) {
-	su := c.opts.ServerURL
 	// No DisableKeepAlives: its "Connection: close" makes the original's
 	// server buffer the never-ending body instead of sending chunks.
 	tr := &http.Transport{DisableCompression: true}
-	switch {
-	case strings.HasPrefix(su, "http://"):
-		hostport, err := httpHostPort(su)
-		if err != nil {
-			return "", nil, err
-		}
-		return "http://" + hostport + path, &http.Client{Transport: tr}, nil
-	case strings.HasPrefix(su, "unix://"):
-		sock := su[len("unix://"):]
-		var d net.Dialer
-		tr.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return d.DialContext(ctx, "unix", sock)
-		}
-		return "http://localhost" + path, &http.Client{Transport: tr}, nil
+	base, err := transportFor(tr, c.opts.ServerURL, c.opts.TLS)
+	if err != nil {
+		return "", nil, err
 	}
-	return "", nil, &badURLError{url: su}
+	return base + path, &http.Client{Transport: tr}, nil
 }
 
 // stream copies one never-ending log stream to stdout until ctx ends or

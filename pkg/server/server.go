@@ -101,6 +101,12 @@ func Start(cfg *config.Config, sup *supervisor.Supervisor, log *mainlog.Logger, 
 			_ = s.Close()
 			return nil, err
 		}
+		if sc.TLS() {
+			if ln, err = withTLS(ln, sc, log); err != nil {
+				_ = s.Close()
+				return nil, err
+			}
+		}
 		for _, ri := range cfg.RPCInterfaces {
 			log.Info("RPC interface " + pyfmt.Repr(ri.Name) + " initialized")
 		}
@@ -112,6 +118,7 @@ func Start(cfg *config.Config, sup *supervisor.Supervisor, log *mainlog.Logger, 
 			ReadHeaderTimeout: readHeaderTimeout,
 			IdleTimeout:       idleTimeout,
 			BaseContext:       func(net.Listener) context.Context { return ctx },
+			ErrorLog:          serverErrorLog(sc, log),
 		}}
 		if sc.Unix {
 			sv.sock = sc.File
