@@ -25,6 +25,9 @@ func copierMain(args []string) int {
 	mode := fs.String("mode", "poll", "poll, block or splice")
 	out := fs.String("o", "", "output file (truncated)")
 	limit := fs.Int64("bytes", 256<<20, "stop after this many bytes (the writer idles after writing)")
+	pipeSize := fs.Int("pipe", 0, "F_SETPIPE_SZ on stdin first (0: leave it)")
+	nap := fs.Duration("nap", 0, "poll mode: after a read that drained at least -nap-min bytes, sleep this long before the next read")
+	napMin := fs.Int("nap-min", 64<<10, "bytes a drain must have read for -nap to apply")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -34,6 +37,13 @@ func copierMain(args []string) int {
 		return 1
 	}
 	defer f.Close()
+	if *pipeSize > 0 {
+		if _, err := unix.FcntlInt(0, unix.F_SETPIPE_SZ, *pipeSize); err != nil {
+			fmt.Fprintln(os.Stderr, "copy: F_SETPIPE_SZ:", err)
+			return 1
+		}
+	}
+	napDur, napBytes = *nap, *napMin
 	n, err := copyStdin(*mode, f, *limit)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "copy:", err)
@@ -48,6 +58,11 @@ func copierMain(args []string) int {
 	fmt.Printf("%s: %d bytes, CPU %v, %.3f ms/MB\n", *mode, n, cpu, cpu.Seconds()*1000/(float64(n)/(1<<20)))
 	return 0
 }
+
+var (
+	napDur   time.Duration
+	napBytes int
+)
 
 func copyStdin(mode string, f *os.File, limit int64) (int64, error) {
 	if mode == "block" {
@@ -79,6 +94,7 @@ func copyStdin(mode string, f *os.File, limit int64) (int64, error) {
 	}
 	buf := make([]byte, 128<<10)
 	var total int64
+	drained := 0 // bytes read since the last EAGAIN
 	for total < limit {
 		var n int
 		var opErr error
@@ -91,7 +107,16 @@ func copyStdin(mode string, f *os.File, limit int64) (int64, error) {
 			default:
 				n, opErr = unix.Read(int(fd), buf[:min(int64(len(buf)), limit-total)])
 			}
-			return !errors.Is(opErr, unix.EAGAIN)
+			if errors.Is(opErr, unix.EAGAIN) {
+				if napDur > 0 && drained >= napBytes {
+					drained = 0
+					time.Sleep(napDur)
+					return false
+				}
+				drained = 0
+				return false
+			}
+			return true
 		})
 		if err != nil {
 			return total, err
@@ -108,6 +133,7 @@ func copyStdin(mode string, f *os.File, limit int64) (int64, error) {
 			}
 		}
 		total += int64(n)
+		drained += n
 	}
 	return total, nil
 }

@@ -62,6 +62,7 @@ func run(args []string) int {
 	floorBin := fs.String("floor", "", "prebuilt bench/floor binary (default: go build ./bench/floor)")
 	floorJobs := fs.Int("floor-j", runtime.NumCPU(), "children the floor starts in parallel")
 	floorRuns := fs.Int("floor-runs", 1, "floor measurements per size and repetition")
+	oursOnly := fs.Bool("ours-only", false, "run our daemon only (no Python figures, no ratios to it)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -127,8 +128,12 @@ func run(args []string) int {
 		{name: "1 program", run: b.sessionOne},
 		{name: "200 programs", run: b.session200},
 		{name: "200 programs startsecs=1", run: b.sessionStartsecs1},
-		{name: "log capture, 1 child", run: func(im impl) error { return b.sessionLog(im, 1, b.logBytes1, "log1") }},
-		{name: "log capture, 100 children", run: func(im impl) error { return b.sessionLog(im, 100, b.logBytesN, "log100") }},
+		{name: "log capture, 1 child", run: func(im impl) error { return b.sessionLog(im, 1, b.logBytes1, "log1", "") }},
+		{name: "log capture, 100 children", run: func(im impl) error { return b.sessionLog(im, 100, b.logBytesN, "log100", "") }},
+		{name: "log capture json, 1 child", oursOnly: true,
+			run: func(im impl) error { return b.sessionLog(im, 1, b.logBytes1, "log1j", "json") }},
+		{name: "log capture json, 100 children", oursOnly: true,
+			run: func(im impl) error { return b.sessionLog(im, 100, b.logBytesN, "log100j", "json") }},
 	}
 	if !*quick {
 		scenarios = append(scenarios, scenario{name: "1,000 programs", run: b.session1000})
@@ -167,7 +172,7 @@ func run(args []string) int {
 			}
 			for _, sc := range list {
 				for _, im := range order {
-					if sc.oursOnly && im.Name != ours.Name {
+					if (sc.oursOnly || *oursOnly) && im.Name != ours.Name {
 						continue
 					}
 					b.verbose("rep %d/%d %s: %s", rep+1, reps, sc.name, im.Name)
@@ -184,12 +189,27 @@ func run(args []string) int {
 		loadBefore := loadavg()
 		loop(scenarios, *reps)
 		b.res.derive(ours.Name, py.Name)
-		doc := generated(b, *reps, *quick, time.Since(start), loadBefore+" before, "+loadavg()+" after")
+		load := loadBefore + " before, " + loadavg() + " after"
+		doc := generated(b, *reps, *quick, time.Since(start), load)
 		fmt.Print(doc)
 		if *out != "" {
 			if err := updateDoc(*out, doc); err != nil {
 				fmt.Fprintln(os.Stderr, "sidebyside:", err)
 				return 1
+			}
+		}
+		if t := b.res.captureTable(ours.Name, py.Name); t != "" {
+			cdoc := fmt.Sprintf("Run of %s, %d repetition(s), %s; load average %s.\n"+
+				"Cells are medians (min); the floor is `dd bs=64k` copying one writer's %d MiB into a file, "+
+				"measured right after every capture session. CPU is per MB the children wrote.\n\n",
+				time.Now().Format("2006-01-02 15:04 MST"), *reps, map[bool]string{false: "full mode", true: "quick mode"}[*quick],
+				load, b.logBytes1>>20) + t
+			fmt.Print("\n" + cdoc)
+			if *out != "" {
+				if err := updateBlock(*out, captureBeginMark, captureEndMark, captureHeading, cdoc); err != nil {
+					fmt.Fprintln(os.Stderr, "sidebyside:", err)
+					return 1
+				}
 			}
 		}
 	}

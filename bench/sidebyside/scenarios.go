@@ -229,8 +229,18 @@ func (b *bench) kill9(d *daemon) error {
 // sessionLog: n chatty children each writing per bytes of 64-byte lines,
 // stdout rotated at 10 MB x 3. Throughput is timed from opening the gate
 // FIFO to the sum of the log files' sizes reaching n*per.
-func (b *bench) sessionLog(im impl, n int, per int64, key string) error {
+//
+// format "json" sets stdout_log_format=json (EXTENSIONS.md §5, ours only):
+// the figures are still per MB the children wrote, and a writer is done
+// when its end line's record ends its file.
+func (b *bench) sessionLog(im impl, n int, per int64, key, format string) error {
 	const maxBytes = 10 << 20
+	extra := ""
+	mark := endLine(64)
+	if format != "" {
+		extra = "stdout_log_format=" + format + "\n"
+		mark = append(append([]byte(`"line":"`), mark[:len(mark)-1]...), "\"}\n"...)
+	}
 	var gate string
 	prep := func(dir string) ([]program, error) {
 		gate = filepath.Join(dir, "gate")
@@ -247,8 +257,8 @@ func (b *bench) sessionLog(im impl, n int, per int64, key string) error {
 				Name: name,
 				Command: fmt.Sprintf("%s writer -bytes %d -gate %s -ready %s", b.self, per, gate,
 					filepath.Join(dir, "ready", name)),
-				Extra: fmt.Sprintf("autorestart=false\nstdout_logfile=%s\nstdout_logfile_maxbytes=%d\nstdout_logfile_backups=3\n",
-					filepath.Join(dir, name+".log"), maxBytes),
+				Extra: fmt.Sprintf("autorestart=false\nstdout_logfile=%s\nstdout_logfile_maxbytes=%d\nstdout_logfile_backups=3\n%s",
+					filepath.Join(dir, name+".log"), maxBytes, extra),
 			}
 		}
 		return ps, nil
@@ -281,7 +291,6 @@ func (b *bench) sessionLog(im impl, n int, per int64, key string) error {
 		base := filepath.Join(d.dir, fmt.Sprintf("w%d.log", i))
 		files[i] = []string{base, base + ".1"}
 	}
-	mark := endLine(64)
 	tailBuf := make([]byte, len(mark))
 	quiesceCache()
 	c0, err := readCPU(d.pid())
@@ -320,7 +329,7 @@ func (b *bench) sessionLog(im impl, n int, per int64, key string) error {
 		}
 	}
 	dt := time.Since(t0)
-	if per < maxBytes { // no rotation: every byte must be in the file
+	if per < maxBytes && format == "" { // no rotation: every byte must be in the file
 		for i := range files {
 			if st, err := os.Stat(files[i][0]); err != nil || st.Size() != per/64*64 {
 				return fmt.Errorf("%s: %s incomplete (%v)", im.Name, files[i][0], err)
@@ -335,14 +344,27 @@ func (b *bench) sessionLog(im impl, n int, per int64, key string) error {
 	b.res.add(key+"mbs", im.Name, mb/dt.Seconds())
 	cpuPerMB := c1.since(c0) * 1000 / mb
 	b.res.add(key+"cpu", im.Name, cpuPerMB)
-	if n == 1 && im.Name == b.py.Name {
-		// Right after Python's run, the floor for the same stream.
-		floor, err := b.copyFloor(d.dir, per)
+	// Right after each run, in the same session, the floor: dd copying the
+	// single writer's stream (the same size whatever n, so that every
+	// session's sample measures the same thing).
+	d.kill()
+	floor, err := b.copyFloor(d.dir, b.logBytes1, 0)
+	if err != nil {
+		return err
+	}
+	b.res.add("logfloor", b.ours.Name, floor)
+	if format == "json" {
+		// And the floor of the bytes json writes: dd copying lines as long
+		// as the records (the first writer's, pid digits included).
+		rec := jsonRecordLen(d.dir)
+		if rec <= 64 {
+			return fmt.Errorf("%s: no json record in w0.log", im.Name)
+		}
+		floor, err := b.copyFloor(d.dir, b.logBytes1, rec)
 		if err != nil {
 			return err
 		}
-		b.res.add(key+"floor", b.ours.Name, floor)
-		b.res.add(key+"floor", im.Name, cpuPerMB)
+		b.res.add("logfloorj", b.ours.Name, floor)
 	}
 	return nil
 }
@@ -361,15 +383,24 @@ func quiesceCache() {
 // per bytes from a pipe into a file in 64 KiB blocks: the two copies and
 // the file system's write path that any log capture pays, with no daemon,
 // no event loop and no rotation.
-func (b *bench) copyFloor(dir string, per int64) (float64, error) {
+//
+// line > 64 makes the writer's lines that long (as many lines as per bytes
+// of 64-byte lines hold): the floor of a format that writes line bytes per
+// 64 read. The result stays per MB of 64-byte lines.
+func (b *bench) copyFloor(dir string, per int64, line int) (float64, error) {
 	const block = 64 << 10
 	per -= per % block
+	mb := float64(per) / (1 << 20)
+	if line > 64 {
+		per = per / 64 * int64(line)
+		per -= per % block
+	}
 	quiesceCache()
 	r, w, err := os.Pipe()
 	if err != nil {
 		return 0, fmt.Errorf("floor pipe: %w", err)
 	}
-	writer := exec.Command(b.self, "writer", "-bytes", fmt.Sprint(per))
+	writer := exec.Command(b.self, "writer", "-bytes", fmt.Sprint(per), "-line", fmt.Sprint(max(line, 64)))
 	writer.Stdout = w
 	dd := exec.Command("dd", "of="+filepath.Join(dir, "floor.log"), fmt.Sprintf("bs=%d", block),
 		"iflag=fullblock", fmt.Sprintf("count=%d", per/block), "status=none")
@@ -401,7 +432,22 @@ func (b *bench) copyFloor(dir string, per int64) (float64, error) {
 		return 0, fmt.Errorf("floor: dd copied %d bytes of %d", st.Size(), per)
 	}
 	cpu := dd.ProcessState.UserTime() + dd.ProcessState.SystemTime()
-	return cpu.Seconds() * 1000 / (float64(per) / (1 << 20)), nil
+	return cpu.Seconds() * 1000 / mb, nil
+}
+
+// jsonRecordLen is the length of the last record in dir/w0.log, or in
+// w0.log.1 when the file rotated right after it (newline included), 0 if
+// there is none.
+func jsonRecordLen(dir string) int {
+	for _, name := range []string{"w0.log", "w0.log.1"} {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil || len(data) < 2 {
+			continue
+		}
+		i := bytes.LastIndexByte(data[:len(data)-1], '\n')
+		return len(data) - 1 - i
+	}
+	return 0
 }
 
 // endsWith reports whether the file at path ends with mark (buf is scratch

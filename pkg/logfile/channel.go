@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gosupervisor/gosupervisor/pkg/pyfmt"
+	"golang.org/x/sys/unix"
 )
 
 // ReadChunk is the most read from a child's pipe at once (the original's 128 KiB).
@@ -99,6 +100,11 @@ type Channel struct {
 	capturing bool
 	failing   bool
 	active    bool   // output read since the last idle check (Start)
+	inPlace   bool   // raw, unstripped, no capture mode: reads may go straight into the ring
+	fast      bool   // the pipe was found full fullReads times in a row (noteRead)
+	full      int    // reads in a row that found the pipe full
+	pipeOrig  int    // the pipe's size at the first read (0: not asked yet, -1: unknown)
+	pipeSize  int    // its current size
 	lines     *liner // nil for a raw, unforwarded stream
 
 	mu      sync.Mutex // guards capture against Clear
@@ -111,6 +117,7 @@ func NewChannel(opt ChannelOptions) *Channel {
 	if opt.Format != FormatRaw || opt.Forward != nil {
 		c.lines = newLiner(c)
 	}
+	c.inPlace = opt.Ring != nil && opt.Format == FormatRaw && !opt.StripANSI && opt.CaptureMaxBytes <= 0
 	return c
 }
 
@@ -149,31 +156,54 @@ func (c *Channel) pumpRaw(name string, rc syscall.RawConn) error {
 }
 
 // readOnce waits for the descriptor to be readable without holding a
-// buffer, then reads into a borrowed one and feeds the chunk through the
-// pipeline. It returns io.EOF at the end, os.ErrDeadlineExceeded (wrapped)
-// when a read deadline passes, or the read error.
+// buffer, then reads into a borrowed one (or, for a busy raw stream,
+// straight into its ring) and feeds the chunk through the pipeline. It
+// returns io.EOF at the end, os.ErrDeadlineExceeded (wrapped) when a read
+// deadline passes, or the read error.
 func (c *Channel) readOnce(name string, rc syscall.RawConn) error {
 	var n int
 	var rerr error
-	var buf *[]byte
+	var buf *[]byte // borrowed from the pool
+	var dst []byte  // where the read goes: *buf, or the ring's reservation
+	inPlace := c.inPlace && (c.fast || c.opt.Ring.Busy())
+	reserved := false
 	err := rc.Read(func(fd uintptr) bool {
-		buf = c.opt.Buffers.get()
+		if inPlace {
+			dst, reserved = c.opt.Ring.Reserve(RingSlack), true
+		} else {
+			buf = c.opt.Buffers.get()
+			dst = *buf
+		}
 		for {
-			n, rerr = syscall.Read(int(fd), *buf)
+			n, rerr = syscall.Read(int(fd), dst)
 			if rerr != syscall.EINTR {
 				break
 			}
 		}
 		if rerr == syscall.EAGAIN {
-			c.opt.Buffers.put(buf)
-			buf = nil
+			if reserved {
+				c.opt.Ring.Release()
+				reserved = false
+			} else {
+				c.opt.Buffers.put(buf)
+				buf = nil
+			}
 			return false
+		}
+		if n > 0 {
+			c.noteRead(int(fd), n)
 		}
 		return true
 	})
-	if buf != nil {
+	switch {
+	case reserved:
 		if n > 0 {
-			c.Feed((*buf)[:n])
+			c.logInPlace(dst[:n])
+		}
+		c.opt.Ring.Release()
+	case buf != nil:
+		if n > 0 {
+			c.Feed(dst[:n])
 		}
 		c.opt.Buffers.put(buf)
 	}
@@ -189,6 +219,60 @@ func (c *Channel) readOnce(name string, rc syscall.RawConn) error {
 	}
 	c.active = true
 	return nil
+}
+
+// BigPipe is what the pipe of a fast stream grows to (F_SETPIPE_SZ; the
+// unprivileged maximum by default): the writer then seldom waits for the
+// daemon, and the daemon reads it in fewer, larger chunks. A stream is fast
+// when fullReads reads in a row each found its pipe full (one big write,
+// say a traceback, is not). An idle pipe parks at its original size again,
+// so only busy streams hold the bigger kernel buffer (non-root users have a
+// soft limit on pipe memory).
+const (
+	BigPipe   = 1 << 20
+	fullReads = 2
+)
+
+// noteRead follows the read sizes of the stream: after fullReads reads in a
+// row that each emptied a full pipe, the stream is fast, its pipe grows and
+// its reads go straight into the ring.
+func (c *Channel) noteRead(fd, n int) {
+	if c.fast {
+		return
+	}
+	if c.pipeOrig == 0 {
+		c.pipeOrig = -1
+		if sz, err := unix.FcntlInt(uintptr(fd), unix.F_GETPIPE_SZ, 0); err == nil {
+			c.pipeOrig, c.pipeSize = sz, sz
+		}
+	}
+	if c.pipeOrig <= 0 || n < c.pipeOrig {
+		c.full = 0
+		return
+	}
+	if c.full++; c.full < fullReads {
+		return
+	}
+	c.fast = true
+	if c.pipeSize < BigPipe {
+		if sz, err := unix.FcntlInt(uintptr(fd), unix.F_SETPIPE_SZ, BigPipe); err == nil {
+			c.pipeSize = sz
+		}
+	}
+}
+
+// slowDown ends a fast stream before its pipe parks: the pipe gets its
+// original size back.
+func (c *Channel) slowDown(rc syscall.RawConn) {
+	c.fast, c.full = false, 0
+	if c.pipeOrig <= 0 || c.pipeSize <= c.pipeOrig {
+		return
+	}
+	_ = rc.Control(func(fd uintptr) {
+		if sz, err := unix.FcntlInt(fd, unix.F_SETPIPE_SZ, c.pipeOrig); err == nil {
+			c.pipeSize = sz
+		}
+	})
 }
 
 // Start pumps f like Pump, on goroutines of its own, and calls done with
@@ -229,6 +313,7 @@ func (c *Channel) serve(f *os.File, rc syscall.RawConn, done func(error)) {
 				parking = f.SetReadDeadline(time.Now().Add(idle)) == nil
 				continue
 			}
+			c.slowDown(rc)
 			if f.SetReadDeadline(time.Time{}) == nil && c.park(rc, func() { c.serve(f, rc, done) }) {
 				return
 			}
@@ -379,6 +464,29 @@ func (c *Channel) log(data []byte) {
 		if c.opt.Syslog != nil {
 			c.opt.Syslog.Lines(c.opt.Name+" ", data)
 		}
+	}
+	if c.opt.Debug != nil {
+		c.opt.Debug(DebugMessage(c.opt.Name, c.opt.Stream, data))
+	}
+	if c.opt.OnLog != nil {
+		c.opt.OnLog(bytes.Clone(data))
+	}
+}
+
+// logInPlace is log's raw path for a chunk read straight into the ring's
+// reservation: the same sinks in the same order, the ring's copy being the
+// bytes already there.
+func (c *Channel) logInPlace(data []byte) {
+	if c.opt.Rotator != nil {
+		_, err := c.opt.Rotator.Write(data)
+		c.noteWrite(err)
+	}
+	c.opt.Ring.Publish(len(data))
+	if c.lines != nil {
+		c.lines.feed(data) // forwarded
+	}
+	if c.opt.Syslog != nil {
+		c.opt.Syslog.Lines(c.opt.Name+" ", data)
 	}
 	if c.opt.Debug != nil {
 		c.opt.Debug(DebugMessage(c.opt.Name, c.opt.Stream, data))
