@@ -27,6 +27,10 @@ const (
 	AlreadyAdded         Code = 90
 	StillRunning         Code = 91
 	CantReread           Code = 92
+	// Unauthorized is ours (EXTENSIONS.md §7): the caller's role does not
+	// allow the method. None of the original's codes (1–92); 403 says
+	// what HTTP would.
+	Unauthorized Code = 403
 )
 
 var names = map[Code]string{
@@ -37,6 +41,7 @@ var names = map[Code]string{
 	AbnormalTermination: "ABNORMAL_TERMINATION", SpawnError: "SPAWN_ERROR",
 	AlreadyStarted: "ALREADY_STARTED", NotRunning: "NOT_RUNNING", Success: "SUCCESS",
 	AlreadyAdded: "ALREADY_ADDED", StillRunning: "STILL_RUNNING", CantReread: "CANT_REREAD",
+	Unauthorized: "UNAUTHORIZED",
 }
 
 // Name returns the fault's name, e.g. "BAD_NAME", or "UNKNOWN" for a code

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gosupervisor/gosupervisor/pkg/access"
+	"github.com/gosupervisor/gosupervisor/pkg/config"
 	"github.com/gosupervisor/gosupervisor/pkg/fault"
 )
 
@@ -95,9 +97,20 @@ func (s *Server) call(ctx context.Context, name string, args []any) (any, error)
 	if !ok {
 		return nil, fault.New(fault.UnknownMethod, "")
 	}
+	// The caller's role (pkg/access; none for the daemon's own calls):
+	// checked here, for /RPC2, each call of a multicall, the console and
+	// the original's web UI actions alike.
+	p := access.From(ctx)
+	need := roleOf(name)
+	if p != nil && !p.Allows(need) {
+		return nil, p.Refuse(name)
+	}
 	if len(args) < m.min || len(args) > m.max {
 		// Python's TypeError for a wrong argument count.
 		return nil, incorrectParameters()
+	}
+	if need > config.RoleReadonly {
+		p.Audit(name, args)
 	}
 	return m.call(ctx, args)
 }

@@ -410,8 +410,8 @@ func TestDaemonPythonClients(t *testing.T) {
 		}{
 			{"malformed", rawPost("<methodCall><methodName>x</methodCall"), "HTTP/1.1 400"},
 			{"deep", rawPost(deep), "HTTP/1.1 400"},
-			{"huge", "POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n<methodCall>", "HTTP/1.1 413"},
-			{"chunked", "POST /RPC2 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "HTTP/1.1 411"},
+			{"huge", "POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: 1000000000\r\n\r\n<methodCall>", "HTTP/1.1 413"},
+			{"chunked", "POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "HTTP/1.1 411"},
 			{"garbage", "\x00\x01 nonsense\r\n\r\n", "HTTP/1.1 400"},
 		} {
 			if got := rawExchange(t, d.sock, tt.req); !strings.HasPrefix(got, tt.want) {

@@ -69,9 +69,21 @@ func Handler(sup *supervisor.Supervisor, log Logger, sc config.HTTPServer, opts 
 	return newRoutes(sup, log, opts.withDefaults()).handler(sc)
 }
 
-// handler builds the router in the original's dispatch order: /RPC2*,
-// /logtail*, /mainlogtail*, the UI views, then everything else.
+// handler is the router behind sc's authentication.
 func (rt *routes) handler(sc config.HTTPServer) http.Handler {
+	r := rt.router()
+	h := rt.secure(sc, r, func(h http.Handler) http.Handler {
+		if sc.ProbesPublic || sc.MetricsPublic {
+			h = &publicProbes{rt: rt, probes: r, next: h, withProbes: sc.ProbesPublic, withMetrics: sc.MetricsPublic}
+		}
+		return h
+	})
+	return withServerHeader(h)
+}
+
+// router routes in the original's dispatch order: /RPC2*, /logtail*,
+// /mainlogtail*, the UI views, then everything else.
+func (rt *routes) router() *mux.Router {
 	r := mux.NewRouter()
 	r.SkipClean(true) // the original never rewrites paths
 	r.PathPrefix("/RPC2").HandlerFunc(rt.serveRPC)
@@ -90,14 +102,9 @@ func (rt *routes) handler(sc config.HTTPServer) http.Handler {
 	views.Path("/index.html").MatcherFunc(hasAction).HandlerFunc(rt.serveAction)
 	r.NotFoundHandler = rt.ui
 	views.NotFoundHandler = rt.ui
-	var h http.Handler = r
-	if sc.HasAuth {
-		h = &basicAuth{user: sc.Username, password: sc.Password, next: h}
-		if sc.ProbesPublic || sc.MetricsPublic {
-			h = &publicProbes{rt: rt, probes: r, next: h, withProbes: sc.ProbesPublic, withMetrics: sc.MetricsPublic}
-		}
-	}
-	return withServerHeader(h)
+	// Roles and same-origin checks of every route (roles.go, csrf.go).
+	r.Use(rt.routeAccess)
+	return r
 }
 
 // withExt is the engine with Options.Ext in place of its own extensions.

@@ -83,7 +83,7 @@ func newEngine(t *testing.T, conf string) *engine {
 
 // handler mounts the engine's handler for one server config.
 func (e *engine) handler(sc config.HTTPServer) http.Handler {
-	return Handler(e.sup, e.log, sc, Options{Poll: 20 * time.Millisecond})
+	return Handler(e.sup, e.log, sc, Options{Poll: 20 * time.Millisecond, AuthFailDelay: -1})
 }
 
 // do runs one request against h and returns the recorded response.
@@ -93,6 +93,9 @@ func do(h http.Handler, method, target string, body string, hdr map[string]strin
 		rd = strings.NewReader(body)
 	}
 	req := httptest.NewRequest(method, target, rd)
+	if method == http.MethodPost && strings.HasPrefix(target, "/RPC2") {
+		req.Header.Set("Content-Type", "text/xml") // as every XML-RPC client (csrf.go)
+	}
 	for k, v := range hdr {
 		switch k {
 		case "Host":

@@ -52,6 +52,15 @@ type Options struct {
 	// methods (rpc.Options.ListExtensions): set it for a config that uses
 	// an extension key, so that one without lists the original's methods.
 	ListExtensions bool
+	// Users are the [user:NAME] sections (EXTENSIONS.md §7); Start takes
+	// the config's. With any, every server requires authentication.
+	Users []config.User
+	// Audit logs audit lines and refusals in the main log; Start sets it
+	// for a config with [user:NAME] sections or allow_uids/allow_groups.
+	Audit bool
+	// AuthFailDelay is how long wrong credentials wait for their 401
+	// (default 1 s; negative: no delay).
+	AuthFailDelay time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -61,6 +70,9 @@ func (o Options) withDefaults() Options {
 	if o.Stderr == nil {
 		o.Stderr = os.Stderr
 	}
+	if o.AuthFailDelay == 0 {
+		o.AuthFailDelay = authFailDelay
+	}
 	return o
 }
 
@@ -69,6 +81,8 @@ func (o Options) withDefaults() Options {
 const (
 	readHeaderTimeout = 30 * time.Second
 	idleTimeout       = 5 * time.Minute
+	// authFailDelay slows down password guessing.
+	authFailDelay = time.Second
 )
 
 // Servers are the running HTTP servers of one daemon generation.
@@ -92,6 +106,10 @@ type served struct {
 // it are closed again.
 func Start(cfg *config.Config, sup *supervisor.Supervisor, log *mainlog.Logger, opts Options) (*Servers, error) {
 	opts = opts.withDefaults()
+	if opts.Users == nil {
+		opts.Users = cfg.Users
+	}
+	opts.Audit = opts.Audit || usesAccessKeys(cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Servers{cancel: cancel}
 	rt := newRoutes(sup, log, opts)
@@ -110,7 +128,7 @@ func Start(cfg *config.Config, sup *supervisor.Supervisor, log *mainlog.Logger, 
 		for _, ri := range cfg.RPCInterfaces {
 			log.Info("RPC interface " + pyfmt.Repr(ri.Name) + " initialized")
 		}
-		if !sc.HasAuth {
+		if !rt.needsAuth(sc) {
 			log.Crit("Server " + pyfmt.Repr(sc.Section) + " running without any HTTP authentication checking")
 		}
 		sv := &served{ln: ln, srv: &http.Server{
@@ -118,6 +136,7 @@ func Start(cfg *config.Config, sup *supervisor.Supervisor, log *mainlog.Logger, 
 			ReadHeaderTimeout: readHeaderTimeout,
 			IdleTimeout:       idleTimeout,
 			BaseContext:       func(net.Listener) context.Context { return ctx },
+			ConnContext:       connContext(sc),
 			ErrorLog:          serverErrorLog(sc, log),
 		}}
 		if sc.Unix {

@@ -52,6 +52,9 @@ type supervisorJSON struct {
 	SupervisorVersion string `json:"supervisor_version"`
 	APIVersion        string `json:"api_version"`
 	MainLog           bool   `json:"mainlog"` // whether /mainlog has anything to show
+	// Role is the caller's (readonly, operator or admin), only for a
+	// config with [user:NAME] sections.
+	Role string `json:"role,omitempty"`
 }
 
 func (h *handler) supervisorInfo() supervisorJSON {
@@ -65,7 +68,7 @@ func (h *handler) supervisorInfo() supervisorJSON {
 }
 
 func (h *handler) getSupervisor(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, h.supervisorInfo())
+	writeJSON(w, http.StatusOK, withRole(r, h.supervisorInfo()))
 }
 
 // procJSON is one process as the API shows it. Times are Unix seconds (0 =
@@ -214,7 +217,7 @@ type listJSON struct {
 }
 
 func (h *handler) listProcesses(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, listJSON{Supervisor: h.supervisorInfo(), Processes: h.snapshot()})
+	writeJSON(w, http.StatusOK, listJSON{Supervisor: withRole(r, h.supervisorInfo()), Processes: h.snapshot()})
 }
 
 // find returns the process named by namespec ("name" or "group:name").

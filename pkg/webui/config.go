@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/gosupervisor/gosupervisor/pkg/access"
 	"github.com/gosupervisor/gosupervisor/pkg/fault"
 	"github.com/gosupervisor/gosupervisor/pkg/rpc"
 	"github.com/gosupervisor/gosupervisor/pkg/update"
@@ -51,6 +52,7 @@ func (h *handler) checkRunning() error {
 }
 
 func (h *handler) configDiff(w http.ResponseWriter, r *http.Request) {
+	access.Audit(r.Context(), "supervisor.reloadConfig")
 	added, changed, removed, err := h.reread()
 	if err != nil {
 		writeFailure(w, err)
@@ -158,7 +160,8 @@ type consoleBackend struct {
 	alreadyActive map[string]bool
 }
 
-func (b *consoleBackend) Reload(context.Context) (added, changed, removed []string, err error) {
+func (b *consoleBackend) Reload(ctx context.Context) (added, changed, removed []string, err error) {
+	access.Audit(ctx, "supervisor.reloadConfig")
 	added, changed, removed, err = b.h.reread()
 	b.added = added
 	return added, changed, removed, err
@@ -191,19 +194,21 @@ func (b *consoleBackend) StopGroup(ctx context.Context, name string) (failed boo
 	return false, nil
 }
 
-func (b *consoleBackend) RemoveGroup(_ context.Context, name string) error {
+func (b *consoleBackend) RemoveGroup(ctx context.Context, name string) error {
 	if err := b.h.checkRunning(); err != nil {
 		return err
 	}
+	access.Audit(ctx, "supervisor.removeProcessGroup", name)
 	return b.h.sup.RemoveGroup(name)
 }
 
 // AddGroup activates a group; a new group that is active already is noted
 // in alreadyActive rather than failing the update.
-func (b *consoleBackend) AddGroup(_ context.Context, name string) error {
+func (b *consoleBackend) AddGroup(ctx context.Context, name string) error {
 	if err := b.h.checkRunning(); err != nil {
 		return err
 	}
+	access.Audit(ctx, "supervisor.addProcessGroup", name)
 	err := b.h.sup.AddGroup(name)
 	if isFault(err, fault.AlreadyAdded) && slices.Contains(b.added, name) {
 		if b.alreadyActive == nil {

@@ -2,8 +2,8 @@ package webui
 
 import (
 	"net/http"
-	"net/url"
-	"strings"
+
+	"github.com/gosupervisor/gosupervisor/pkg/access"
 )
 
 // sameOrigin rejects state-changing requests that a browser sends on behalf
@@ -27,24 +27,6 @@ func sameOrigin(next http.Handler) http.Handler {
 }
 
 // crossSite explains why r is not a same-origin request ("" when it is, or
-// when it carries no browser provenance at all).
-func crossSite(r *http.Request) string {
-	// "none" is a user-initiated navigation (typed URL, bookmark).
-	switch site := r.Header.Get("Sec-Fetch-Site"); site {
-	case "", "same-origin", "none":
-	default:
-		return "Sec-Fetch-Site " + site
-	}
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return ""
-	}
-	u, err := url.Parse(origin)
-	if err != nil || u.Host == "" {
-		return "Origin " + origin
-	}
-	if !strings.EqualFold(u.Host, r.Host) {
-		return "Origin " + origin + " is not " + r.Host
-	}
-	return ""
-}
+// when it carries no browser provenance at all): access.CrossSite, shared
+// with the XML-RPC endpoint and the original's action URLs.
+func crossSite(r *http.Request) string { return access.CrossSite(r) }

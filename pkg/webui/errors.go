@@ -37,6 +37,8 @@ func faultStatus(c fault.Code) int {
 		return http.StatusUnprocessableEntity
 	case fault.ShutdownState:
 		return http.StatusServiceUnavailable
+	case fault.Unauthorized:
+		return http.StatusForbidden
 	case fault.NoFile, fault.NotExecutable, fault.SpawnError, fault.AbnormalTermination:
 		return http.StatusUnprocessableEntity
 	}

@@ -85,7 +85,7 @@ type rowView struct {
 
 func (h *handler) page(w http.ResponseWriter, r *http.Request) {
 	procs := h.snapshot()
-	sup := h.supervisorInfo()
+	sup := withRole(r, h.supervisorInfo())
 	d := pageData{
 		Title:   sup.Identification + " · supervisor",
 		Sup:     sup,

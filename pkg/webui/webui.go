@@ -68,7 +68,7 @@ func New(sup *supervisor.Supervisor, d *rpc.Server, opts Options) http.Handler {
 	h := &handler{sup: sup, ext: sup, hist: sup, rpc: d, opts: opts, clock: opts.Clock, stats: newSampler(opts.ProcRoot, opts.Clock)}
 
 	r := mux.NewRouter()
-	r.Use(securityHeaders, sameOrigin)
+	r.Use(securityHeaders, sameOrigin, checkRole)
 	r.HandleFunc("/", h.page).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/index.html", h.page).Methods(http.MethodGet, http.MethodHead)
 	static, _ := fs.Sub(web.Assets, "static")

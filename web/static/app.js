@@ -110,6 +110,9 @@
     // version.String() on the server: the page already says it.
     setText($('#foot-version'), `gosupervisor ${sup.version} (supervisor ${sup.supervisor_version} compatible)`);
     $('#btn-mainlog').hidden = !sup.mainlog;
+    // With [user:NAME] users the API names the caller's role; app.css hides
+    // the buttons it does not allow (the stream's updates leave it out).
+    if (sup.role) ui.role = document.documentElement.dataset.role = sup.role;
     document.title = `${sup.identification} · supervisor`;
   }
 
@@ -591,6 +594,7 @@
 
   // openMenu shows items ([label, fn]) under title and the info lines.
   function openMenu(anchor, title, items, info = []) {
+    if (ui.role === 'readonly') items = items.filter(([label]) => !/^(Send signal|Clear log|Start |Stop |Restart )/.test(label));
     const m = $('#menu');
     m.textContent = '';
     const h = document.createElement('div');
@@ -794,6 +798,8 @@
     panel.hidden = false;
     $('#log-tabs').hidden = ns === '';
     $('#log-clear').textContent = ns === '' ? 'Clear' : 'Clear';
+    // Clearing the main log (the audit trail) is an admin's, a process's an operator's.
+    $('#log-clear').hidden = ns === '' ? Boolean(ui.role) && ui.role !== 'admin' : ui.role === 'readonly';
     for (const t of $$('#log-tabs button')) t.setAttribute('aria-selected', t.dataset.channel === log.channel ? 'true' : 'false');
     renderLogTitle();
     restartLog();
