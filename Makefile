@@ -45,6 +45,8 @@ test-deps:
 	@# Debian's package starts its own supervisord service; our tests only use the binaries.
 	@# tests/upstream runs Python supervisor's own test_end_to_end.py, which needs pexpect and pytest.
 	@/usr/bin/python3 -c 'import pexpect, pytest' 2>/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-pexpect python3-pytest >/dev/null; }
+	@# tests/top drives `supervisorctl top` in tmux.
+	@command -v tmux >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq tmux >/dev/null; }
 	@# systemd-analyze verifies examples/systemd/supervisord.service.
 	@command -v systemd-analyze >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq systemd >/dev/null; }
 	@# tests/metrics runs a real Prometheus, promtool (both in Debian's prometheus) and node_exporter 1.5.0.

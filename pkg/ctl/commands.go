@@ -69,6 +69,9 @@ func noStop(f func(c *Controller, arg string) error) func(*Controller, string) (
 
 func (c *Controller) lookup(name string) (command, bool) {
 	cmd, ok := commandTable()[name]
+	if !ok {
+		cmd, ok = extraCommands()[name]
+	}
 	return cmd, ok
 }
 

@@ -15,6 +15,9 @@ func doHelp(c *Controller, arg string) (bool, error) {
 	}
 	if arg != "" {
 		cmd, ok := commandTable()[arg]
+		if !ok {
+			cmd, ok = extraCommands()[arg]
+		}
 		if !ok || arg == "EOF" || arg == "help" {
 			c.output("*** No help on " + arg)
 			return false, nil

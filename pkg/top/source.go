@@ -1,0 +1,514 @@
+package top
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gosupervisor/gosupervisor/pkg/procstat"
+)
+
+// Client is what top needs of supervisorctl's connection: XML-RPC calls
+// and plain GETs (the event stream) on the same server and credentials.
+type Client interface {
+	Call(ctx context.Context, method string, result any, args ...any) error
+	Get(ctx context.Context, path string) (*http.Response, error)
+}
+
+// Config is how top reaches the daemon.
+type Config struct {
+	Client    Client
+	ServerURL string
+	// FaultCode returns an XML-RPC fault's code and text.
+	FaultCode func(error) (code int, text string, ok bool)
+	// Local: the daemon runs on this host, so that the original's
+	// processes' CPU and RSS can be read from /proc.
+	Local bool
+	// PollEvery is the polling period for the original (1 s, the most
+	// often the issue allows).
+	PollEvery time.Duration
+	// Now lets tests set the clock.
+	Now func() time.Time
+}
+
+const faultUnknownMethod = 1
+
+// Messages from the source and the runner's goroutines to the loop.
+type (
+	msgProcs struct {
+		procs []Proc
+		full  bool
+		state string
+	}
+	msgUsage map[string]Usage
+	msgConn  Conn
+	msgLog   struct {
+		gen   int
+		text  string
+		reset bool
+		gap   bool
+		err   string
+	}
+	msgAction struct {
+		a   Action
+		err error
+	}
+)
+
+// xmlProc is getProcessInfo's struct.
+type xmlProc struct {
+	Name        string `xmlrpc:"name"`
+	Group       string `xmlrpc:"group"`
+	Start       int64  `xmlrpc:"start"`
+	Stop        int64  `xmlrpc:"stop"`
+	Now         int64  `xmlrpc:"now"`
+	State       int64  `xmlrpc:"state"`
+	Statename   string `xmlrpc:"statename"`
+	Spawnerr    string `xmlrpc:"spawnerr"`
+	Exitstatus  int64  `xmlrpc:"exitstatus"`
+	Pid         int64  `xmlrpc:"pid"`
+	Description string `xmlrpc:"description"`
+}
+
+// apiProc is a process of our event stream (docs/API.md).
+type apiProc struct {
+	Name           string   `json:"name"`
+	Group          string   `json:"group"`
+	State          int      `json:"state"`
+	Statename      string   `json:"statename"`
+	Description    string   `json:"description"`
+	PID            int      `json:"pid"`
+	Start          int64    `json:"start"`
+	Stop           int64    `json:"stop"`
+	Now            int64    `json:"now"`
+	Exitstatus     int      `json:"exitstatus"`
+	Spawnerr       string   `json:"spawnerr"`
+	Spawns         int      `json:"spawns"`
+	CPU            *float64 `json:"cpu"`
+	RSS            *int64   `json:"rss"`
+	RecentRestarts int      `json:"recent_restarts"`
+}
+
+type apiList struct {
+	Supervisor struct {
+		Statename string `json:"statename"`
+	} `json:"supervisor"`
+	Processes []apiProc `json:"processes"`
+}
+
+func (a *apiProc) proc(counts bool) Proc {
+	p := Proc{Name: a.Name, Group: a.Group, State: a.State, Statename: a.Statename, PID: a.PID,
+		Start: a.Start, Stop: a.Stop, Now: a.Now, Description: a.Description, Spawnerr: a.Spawnerr,
+		Exitstatus: a.Exitstatus, Spawns: a.Spawns, Recent: -1}
+	if counts {
+		p.Recent = a.RecentRestarts
+	}
+	if a.CPU != nil {
+		p.HasCPU, p.CPU = true, *a.CPU
+	}
+	if a.RSS != nil {
+		p.HasRSS, p.RSS = true, *a.RSS
+	}
+	return p
+}
+
+func (x *xmlProc) proc() Proc {
+	return Proc{Name: x.Name, Group: x.Group, State: int(x.State), Statename: x.Statename,
+		PID: int(x.Pid), Start: x.Start, Stop: x.Stop, Now: x.Now, Description: x.Description,
+		Spawnerr: x.Spawnerr, Exitstatus: int(x.Exitstatus), Spawns: -1, Recent: -1}
+}
+
+// source feeds the loop, reconnecting for as long as ctx lives.
+type source struct {
+	cfg  Config
+	out  chan<- any
+	poke chan struct{} // an action finished: poll now (no sooner than PollEvery)
+}
+
+func (s *source) send(ctx context.Context, m any) bool {
+	select {
+	case s.out <- m:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (s *source) run(ctx context.Context) {
+	retries := 0
+	for ctx.Err() == nil {
+		conn, err := s.detect(ctx)
+		if err == nil {
+			if conn.Kind == "events" {
+				err = s.events(ctx, conn)
+				if errors.Is(err, errNoEvents) {
+					conn.Kind = "polling"
+				}
+			}
+			if conn.Kind == "polling" {
+				err = s.poll(ctx, conn)
+			}
+			retries = 0
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		retries++
+		s.send(ctx, msgConn{Up: false, Err: shortErr(err), Retries: retries, Daemon: conn.Daemon})
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// shortErr keeps the useful end of a transport error.
+func shortErr(err error) string {
+	if err == nil {
+		return "closed"
+	}
+	s := err.Error()
+	if i := strings.LastIndex(s, ": dial "); i >= 0 {
+		s = s[i+2:]
+	}
+	return s
+}
+
+var errNoEvents = errors.New("no event stream")
+
+// detect tells our daemon (gosupervisor.getVersion answers) from the
+// original (UNKNOWN_METHOD).
+func (s *source) detect(ctx context.Context) (Conn, error) {
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	var ver string
+	err := s.cfg.Client.Call(cctx, "gosupervisor.getVersion", &ver)
+	if err == nil {
+		c := Conn{Kind: "events", Daemon: "gosupervisor " + ver}
+		var help string
+		c.Counts = s.cfg.Client.Call(cctx, "system.methodHelp", &help, "gosupervisor.getProcessHistory") == nil
+		return c, nil
+	}
+	if code, _, ok := s.cfg.FaultCode(err); !ok || code != faultUnknownMethod {
+		return Conn{}, err
+	}
+	if err := s.cfg.Client.Call(cctx, "supervisor.getSupervisorVersion", &ver); err != nil {
+		return Conn{}, err
+	}
+	return Conn{Kind: "polling", Daemon: "supervisor " + ver}, nil
+}
+
+// events follows GET /api/v1/events until it ends.
+func (s *source) events(ctx context.Context, conn Conn) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	resp, err := s.cfg.Client.Get(ctx, "/api/v1/events")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+		if resp.StatusCode == http.StatusNotFound {
+			return errNoEvents
+		}
+		return fmt.Errorf("GET /api/v1/events: %s", resp.Status)
+	}
+	// Nothing for 45 s (heartbeats come every 15): the daemon is gone.
+	idle := time.AfterFunc(45*time.Second, cancel)
+	defer idle.Stop()
+	br := bufio.NewReaderSize(resp.Body, 1<<16)
+	var event string
+	var data []byte
+	up := false
+	for {
+		line, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// a long data: line; gather it whole
+			buf := append([]byte(nil), line...)
+			for errors.Is(err, bufio.ErrBufferFull) {
+				line, err = br.ReadSlice('\n')
+				buf = append(buf, line...)
+			}
+			line = buf
+		}
+		if err != nil {
+			if ctx.Err() != nil && !up {
+				return ctx.Err()
+			}
+			return fmt.Errorf("event stream: %w", err)
+		}
+		idle.Reset(45 * time.Second)
+		text := strings.TrimRight(string(line), "\r\n")
+		switch {
+		case strings.HasPrefix(text, "event: "):
+			event = text[len("event: "):]
+		case strings.HasPrefix(text, "data: "):
+			data = append(data[:0], text[len("data: "):]...)
+		case text == "":
+			if event == "" {
+				continue
+			}
+			msg, err := decodeEvent(event, data, conn.Counts)
+			event = ""
+			if err != nil {
+				return err
+			}
+			if msg == nil {
+				continue
+			}
+			if mp, ok := msg.(msgProcs); ok && !up {
+				up = true
+				c := conn
+				c.Up, c.State = true, mp.state
+				if !s.send(ctx, msgConn(c)) {
+					return ctx.Err()
+				}
+			}
+			if !s.send(ctx, msg) {
+				return ctx.Err()
+			}
+		}
+	}
+}
+
+func decodeEvent(event string, data []byte, counts bool) (any, error) {
+	switch event {
+	case "sync", "update":
+		var l apiList
+		if err := json.Unmarshal(data, &l); err != nil {
+			return nil, fmt.Errorf("%s event: %w", event, err)
+		}
+		procs := make([]Proc, len(l.Processes))
+		for i := range l.Processes {
+			procs[i] = l.Processes[i].proc(counts)
+		}
+		return msgProcs{procs: procs, full: event == "sync", state: l.Supervisor.Statename}, nil
+	case "stats":
+		var st map[string]struct {
+			CPU float64 `json:"cpu"`
+			RSS int64   `json:"rss"`
+		}
+		if err := json.Unmarshal(data, &st); err != nil {
+			return nil, fmt.Errorf("stats event: %w", err)
+		}
+		u := make(msgUsage, len(st))
+		for ns, v := range st {
+			u[ns] = Usage{CPU: v.CPU, RSS: v.RSS}
+		}
+		return u, nil
+	}
+	return nil, nil
+}
+
+// poll asks getAllProcessInfo every PollEvery (sooner after an action,
+// but never more often), and reads CPU/RSS from /proc when local.
+func (s *source) poll(ctx context.Context, conn Conn) error {
+	every := s.cfg.PollEvery
+	if every <= 0 {
+		every = time.Second
+	}
+	var usage *usageReader
+	if s.cfg.Local {
+		usage = newUsageReader()
+	}
+	var last time.Time
+	up := false
+	for {
+		var infos []xmlProc
+		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := s.cfg.Client.Call(cctx, "supervisor.getAllProcessInfo", &infos)
+		cancel()
+		if err != nil {
+			return err
+		}
+		var state struct {
+			Statename string `xmlrpc:"statename"`
+		}
+		last = time.Now()
+		procs := make([]Proc, len(infos))
+		for i := range infos {
+			procs[i] = infos[i].proc()
+		}
+		if !up {
+			up = true
+			c := conn
+			c.Up = true
+			if s.cfg.Client.Call(ctx, "supervisor.getState", &state) == nil {
+				c.State = state.Statename
+			}
+			if !s.send(ctx, msgConn(c)) {
+				return ctx.Err()
+			}
+		}
+		if !s.send(ctx, msgProcs{procs: procs, full: true}) {
+			return ctx.Err()
+		}
+		if usage != nil {
+			if u := usage.read(procs, last); len(u) > 0 && !s.send(ctx, u) {
+				return ctx.Err()
+			}
+		}
+		// a second between the answer and the next call: the original
+		// takes long to answer for 1,000 processes, and decoding that
+		// answer back to back would cost top more CPU than it should
+		wait := time.NewTimer(every)
+		select {
+		case <-ctx.Done():
+			wait.Stop()
+			return ctx.Err()
+		case <-wait.C:
+		case <-s.poke:
+			wait.Stop()
+			if d := every - time.Since(last); d > 0 {
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(d):
+				}
+			}
+		}
+	}
+}
+
+// usageReader computes CPU % (over the time since the previous reading of
+// at least 2 s ago, as our daemon's stats) and RSS from /proc.
+type usageReader struct {
+	r    *procstat.Reader
+	prev map[int]tickAt
+	last time.Time
+}
+
+type tickAt struct {
+	ticks uint64
+	start uint64
+	at    time.Time
+}
+
+func newUsageReader() *usageReader {
+	return &usageReader{r: procstat.NewReader(""), prev: map[int]tickAt{}}
+}
+
+func (u *usageReader) read(procs []Proc, now time.Time) msgUsage {
+	if now.Sub(u.last) < 2*time.Second {
+		return nil
+	}
+	u.last = now
+	out := msgUsage{}
+	next := make(map[int]tickAt, len(u.prev))
+	for i := range procs {
+		p := &procs[i]
+		if p.PID == 0 {
+			continue
+		}
+		us, err := u.r.Read(p.PID)
+		if err != nil {
+			continue
+		}
+		cur := tickAt{ticks: us.Ticks, start: us.StartTime, at: now}
+		next[p.PID] = cur
+		v := Usage{RSS: us.RSS}
+		if pr, ok := u.prev[p.PID]; ok && pr.start == cur.start && now.After(pr.at) {
+			v.CPU = float64(cur.ticks-pr.ticks) / procstat.ClkTck / now.Sub(pr.at).Seconds() * 100
+		}
+		out[p.Namespec()] = v
+	}
+	u.prev = next
+	return out
+}
+
+// tailer polls tailProcessStdoutLog/tailProcessStderrLog for one log.
+type tailer struct {
+	client Client
+	name   string
+	ch     string
+	gen    int
+	out    chan<- any
+	every  time.Duration
+}
+
+// tailChunk is how much one call asks for.
+const tailChunk = 64 << 10
+
+func (t *tailer) run(ctx context.Context) {
+	method := "supervisor.tailProcessStdoutLog"
+	if t.ch == "stderr" {
+		method = "supervisor.tailProcessStderrLog"
+	}
+	offset := int64(-1)
+	send := func(m msgLog) bool {
+		m.gen = t.gen
+		select {
+		case t.out <- m:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	for {
+		var res []any
+		var err error
+		if offset < 0 {
+			err = t.client.Call(ctx, method, &res, t.name, 0, tailChunk)
+		} else {
+			err = t.client.Call(ctx, method, &res, t.name, offset, tailChunk)
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if err == nil {
+			var m msgLog
+			var ok bool
+			offset, m, ok = tailStep(offset, res)
+			if !ok {
+				err = fmt.Errorf("unexpected answer %v", res)
+			} else if (m.text != "" || m.reset || m.gap) && !send(m) {
+				return
+			}
+		}
+		if err != nil && !send(msgLog{err: err.Error()}) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(t.every):
+		}
+	}
+}
+
+// tailStep turns one tail answer [data, size, overflow] into the new text
+// since the previous size (prev, -1 the first time). The original's
+// tailFile always returns the last bytes up to the size, so the new part
+// is the answer's last size-prev bytes.
+func tailStep(prev int64, res []any) (int64, msgLog, bool) {
+	if len(res) != 3 {
+		return prev, msgLog{}, false
+	}
+	data, ok1 := res[0].(string)
+	size, ok2 := res[1].(int64)
+	overflow, _ := res[2].(bool)
+	if !ok1 || !ok2 {
+		return prev, msgLog{}, false
+	}
+	switch {
+	case prev < 0:
+		return size, msgLog{text: data, reset: true}, true
+	case size < prev: // cleared or rotated
+		return size, msgLog{text: data, reset: true}, true
+	case size == prev:
+		return size, msgLog{}, true
+	}
+	n := size - prev
+	if overflow || n > int64(len(data)) {
+		return size, msgLog{text: data, gap: true}, true
+	}
+	return size, msgLog{text: data[int64(len(data))-n:]}, true
+}
