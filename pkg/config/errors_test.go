@@ -81,6 +81,19 @@ var errorCases = []struct{ name, conf string }{
 	{"processnum", sd + "[program:a]\ncommand=x\ndirectory=%(process_num)s\nenvironment=K=%(nope)s\n"},
 	{"grouppriority", sd + "[group:g]\npriority=x\n"},
 	{"groupname", sd + "[group:a/b]\n"},
+	// Numbers beyond 64 bits where the original has a message of its own
+	// (issue 18, defect 7); those it accepts are in TestIntegerRange.
+	{"bigsignal", sd + "[program:a]\ncommand=x\nstopsignal=99999999999999999999\n"},
+	{"biguid", sd + "[program:a]\ncommand=x\nuser=99999999999999999999\n"},
+	{"bignegativeuid", sd + "[program:a]\ncommand=x\nuser=-99999999999999999999\n"},
+	{"bignumprocs", sd + "[program:a]\ncommand=x\nnumprocs=99999999999999999999\n"},
+	{"bigexitcodes", sd + "[program:a]\ncommand=x\nexitcodes=0,99999999999999999999\n"},
+	{"bigbuffersize", sd + "[eventlistener:e]\ncommand=x\nevents=TICK_5\nbuffer_size=-99999999999999999999\n"},
+	{"bigfcgiport", sd + "[fcgi-program:f]\ncommand=x\nsocket=tcp://h:99999999999999999999\n"},
+	{"bigfcgibacklog", sd + "[fcgi-program:f]\ncommand=x\nsocket=tcp://h:1\nsocket_backlog=+0_99999999999999999999\n"},
+	{"biginetport", sd + "[inet_http_server]\nport=99999999999999999999\n"},
+	{"biginetport2", sd + "[inet_http_server]\nport=127.0.0.1:99999999999999999999\n"},
+	{"biginetport3", sd + "[inet_http_server]\nport=127.0.0.1:-99999999999999999999\n"},
 }
 
 func TestErrorsMatchPython(t *testing.T) {

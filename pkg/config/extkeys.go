@@ -76,10 +76,14 @@ func (r *programReader) extInt(key string, def, lo int) (int, error) {
 }
 
 func parseBoundedInt(key, v string, lo int) (int, error) {
-	n, ok := pyInt(v, 10)
+	n, st := pyIntRange(v, 10)
 	switch {
-	case !ok:
+	case st == intSyntax:
 		return 0, valueErr(key, v, "not an integer")
+	case st == intOverflow && strings.HasPrefix(pyStrip(v), "-"):
+		return 0, valueErr(key, v, fmt.Sprintf("%s is below lower bound (%d)", pyIntString(v), lo))
+	case st == intOverflow:
+		return 0, valueErr(key, v, fmt.Sprintf("%s is above upper bound (%d)", pyIntString(v), maxSeconds))
 	case n < int64(lo):
 		return 0, valueErr(key, v, fmt.Sprintf("%d is below lower bound (%d)", n, lo))
 	case n > maxSeconds:

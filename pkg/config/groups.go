@@ -159,6 +159,9 @@ func (l *loader) eventListenerPool(sec string, intKey func(sec, key, def string)
 		return nil, err
 	}
 	bufsize, err := intKey(sec, "buffer_size", "10")
+	if re, ok := overflow(err); ok && re.Neg {
+		return nil, cfgErr("[%s] section sets invalid buffer_size (%s)", sec, pyIntString(re.Value))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -231,6 +234,9 @@ func (l *loader) fcgiGroup(sec string, intKey func(sec, key, def string) (int, e
 		return nil, err
 	} else if ok {
 		if backlog, err = ParseInt(b); err != nil {
+			if re, ok := overflow(err); ok {
+				return nil, cfgErr("Invalid socket_backlog value %s", pyIntString(re.Value))
+			}
 			return nil, wrap(err)
 		}
 		if backlog < 1 || backlog > 65535 {
@@ -250,7 +256,7 @@ func (l *loader) fcgiGroup(sec string, intKey func(sec, key, def string) (int, e
 	if m, ok, err := l.saneget(sec, "socket_mode", l.base()); err != nil {
 		return nil, err
 	} else if ok {
-		if mode, err = ParseOctal(m); err != nil {
+		if mode, err = parseSocketMode(m); err != nil {
 			return nil, cfgErr("Invalid socket_mode value %s", m)
 		}
 		hasMode = true

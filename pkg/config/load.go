@@ -74,14 +74,19 @@ func wrap(err error) error {
 	return &Error{Msg: err.Error(), Err: err}
 }
 
-// readFile opens the main file the way read_config does.
+// readMain opens the main file the way read_config does, but only a
+// regular file of at most MaxFileSize bytes (readfile.go).
 func readMain(path string) (string, error) {
 	if _, err := os.Stat(path); err != nil {
 		return "", &Error{Msg: "could not find config file " + path, Err: err}
 	}
-	b, err := os.ReadFile(path)
+	b, err := readRegularFile(path)
 	if err != nil {
-		return "", &Error{Msg: "could not read config file " + path, Err: err}
+		msg := "could not read config file " + path
+		if isFileError(err) {
+			msg += ": " + err.Error()
+		}
+		return "", &Error{Msg: msg, Err: err}
 	}
 	return string(b), nil
 }
@@ -243,7 +248,12 @@ func (l *loader) includes(mainPath string) error {
 		sort.Strings(matches)
 		for _, name := range matches {
 			l.infos = append(l.infos, fmt.Sprintf("Included extra file \"%s\" during parsing", name))
-			b, err := os.ReadFile(name)
+			b, err := readRegularFile(name)
+			if isFileError(err) {
+				// Not the original's: it reads a FIFO forever and /dev/zero
+				// until memory runs out (readfile.go).
+				return &Error{Msg: fmt.Sprintf("could not read included file \"%s\": %v", name, err), Err: err}
+			}
 			if err != nil {
 				continue // RawConfigParser.read skips files it cannot open
 			}
@@ -531,7 +541,7 @@ func (l *loader) servers() ([]HTTPServer, error) {
 		if chmod, ok, err := l.saneget(sec, "chmod", nil); err != nil {
 			return nil, err
 		} else if ok {
-			if s.Chmod, err = ParseOctal(chmod); err != nil {
+			if s.Chmod, err = parseSocketMode(chmod); err != nil {
 				return nil, cfgErr("Invalid chmod value %s", chmod)
 			}
 		}

@@ -135,7 +135,7 @@ func (f EnvFile) Read() ([]shlex.KV, error) {
 	if f.Path == "" {
 		return nil, nil
 	}
-	kvs, err := envfile.Read(f.Path)
+	kvs, err := readEnvFile(f.Path)
 	var se *envfile.SyntaxError
 	switch {
 	case err == nil:
@@ -146,6 +146,21 @@ func (f EnvFile) Read() ([]shlex.KV, error) {
 		return nil, nil
 	}
 	return nil, fmt.Errorf("environment_file %s cannot be read: %v", pyfmt.Repr(f.Path), err)
+}
+
+// readEnvFile is envfile.Read for a regular file of at most MaxFileSize
+// bytes only: it is read at each spawn too, where a FIFO would hang the
+// daemon.
+func readEnvFile(path string) ([]shlex.KV, error) {
+	b, err := readRegularFile(path)
+	if err != nil {
+		return nil, err
+	}
+	kvs, err := envfile.Parse(b)
+	if se, ok := err.(*envfile.SyntaxError); ok {
+		se.File = path
+	}
+	return kvs, err
 }
 
 // envDigest identifies the variables a file holds: "" for none (a missing

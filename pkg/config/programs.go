@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -49,6 +50,7 @@ type streamSettings struct {
 // programSettings are the section's keys that are not a Process field.
 type programSettings struct {
 	numprocs, numprocsStart int
+	numprocsRange           error  // numprocs beyond 64 bits, reported after the original's check
 	envRaw                  string // expanded per process
 	nameTmpl                string // process_name, expanded per process
 	stdout, stderr          streamSettings
@@ -115,6 +117,9 @@ func (r *programReader) settings(base *Process) (*programSettings, error) {
 	if set.numprocs > 1 && !strings.Contains(nameTmpl, "%(process_num)") {
 		return nil, fmt.Errorf("%%(process_num) must be present within process_name when numprocs > 1")
 	}
+	if set.numprocsRange != nil {
+		return nil, set.numprocsRange
+	}
 	if base.Stopasgroup && !base.Killasgroup {
 		return nil, fmt.Errorf("Cannot set stopasgroup=true and killasgroup=false")
 	}
@@ -137,7 +142,15 @@ func (r *programReader) scalars(base *Process) *programSettings {
 	r.killasgroup(base)
 	base.Exitcodes = parsed(r, "exitcodes", "0", parseExitcodes)
 	base.RedirectStderr = parsed(r, "redirect_stderr", "false", ParseBool)
+	before := r.err
 	set.numprocs = parsed(r, "numprocs", "1", ParseInt)
+	if re, ok := overflow(r.err); ok && before == nil {
+		// Python takes any size: its "numprocs > 1" check comes first.
+		set.numprocsRange, r.err, set.numprocs = re, nil, 0
+		if !re.Neg {
+			set.numprocs = math.MaxInt
+		}
+	}
 	set.numprocsStart = parsed(r, "numprocs_start", "0", ParseInt)
 	set.envRaw, _ = r.l.p.get(r.sec, "environment")
 	set.stdout.captureMaxBytes = parsed(r, "stdout_capture_maxbytes", "0", ParseByteSize)

@@ -1,7 +1,9 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -25,9 +27,25 @@ func pyIsSpace(r rune) bool {
 
 func pyStrip(s string) string { return strings.TrimFunc(s, pyIsSpace) }
 
-// pyInt is Python's int(s) for base 10 or 8: surrounding whitespace, a sign,
-// single underscores between digits; base 8 also takes a 0o prefix.
+// pyInt is Python's int(s) for base 10 or 8 where the value fits in 64
+// bits (see pyIntRange).
 func pyInt(s string, base int) (int64, bool) {
+	n, st := pyIntRange(s, base)
+	return n, st == intOK
+}
+
+// Results of pyIntRange.
+const (
+	intOK       = iota
+	intSyntax   // Python's int() refuses it
+	intOverflow // a valid Python int that does not fit in 64 bits
+)
+
+// pyIntRange is Python's int(s) for base 10 or 8: surrounding whitespace,
+// a sign, single underscores between digits; base 8 also takes a 0o prefix.
+// Python's ints have no size limit, so a valid literal beyond int64 is
+// intOverflow rather than a syntax error.
+func pyIntRange(s string, base int) (int64, int) {
 	t := pyStrip(s)
 	neg := false
 	if t != "" && (t[0] == '+' || t[0] == '-') {
@@ -38,23 +56,52 @@ func pyInt(s string, base int) (int64, bool) {
 		t = strings.TrimPrefix(t[2:], "_")
 	}
 	if t == "" || t[0] == '_' || t[len(t)-1] == '_' || strings.Contains(t, "__") {
-		return 0, false
+		return 0, intSyntax
 	}
-	n, err := strconv.ParseInt(strings.ReplaceAll(t, "_", ""), base, 64)
-	if err != nil {
-		return 0, false
-	}
+	digits := strings.ReplaceAll(t, "_", "")
 	if neg {
-		n = -n
+		digits = "-" + digits
 	}
-	return n, true
+	n, err := strconv.ParseInt(digits, base, 64)
+	if err != nil {
+		if errors.Is(err, strconv.ErrRange) {
+			return 0, intOverflow
+		}
+		return 0, intSyntax
+	}
+	return n, intOK
 }
 
-// ParseInt is supervisor's integer(): Python int() with its error text.
+// RangeError is a value the original accepts (Python's integers have no
+// size limit) that does not fit in 64 bits.
+type RangeError struct {
+	Value string // as written, surrounding whitespace removed
+	Neg   bool
+}
+
+func (e *RangeError) Error() string { return fmt.Sprintf("value %s is out of range", e.Value) }
+
+func rangeErr(s string) *RangeError {
+	v := pyStrip(s)
+	return &RangeError{Value: v, Neg: strings.HasPrefix(v, "-")}
+}
+
+// overflow returns err's *RangeError, if it is one.
+func overflow(err error) (*RangeError, bool) {
+	var re *RangeError
+	ok := errors.As(err, &re)
+	return re, ok
+}
+
+// ParseInt is supervisor's integer(): Python int() with its error text,
+// and a *RangeError for a number beyond 64 bits.
 func ParseInt(s string) (int, error) {
-	n, ok := pyInt(s, 10)
-	if !ok {
+	n, st := pyIntRange(s, 10)
+	switch st {
+	case intSyntax:
 		return 0, fmt.Errorf("invalid literal for int() with base 10: %s", pyfmt.Repr(s))
+	case intOverflow:
+		return 0, rangeErr(s)
 	}
 	return int(n), nil
 }
@@ -71,7 +118,8 @@ func ParseBool(s string) (bool, error) {
 }
 
 // ParseByteSize is supervisor's byte_size(): an int with an optional
-// kb/mb/gb suffix (case-insensitive).
+// kb/mb/gb suffix (case-insensitive). A size beyond 64 bits, the suffix's
+// multiple included, is a *RangeError.
 func ParseByteSize(s string) (int64, error) {
 	v := strings.ToLower(s)
 	mult := int64(1)
@@ -84,20 +132,45 @@ func ParseByteSize(s string) (int64, error) {
 			break
 		}
 	}
-	n, ok := pyInt(v, 10)
-	if !ok {
+	n, st := pyIntRange(v, 10)
+	switch {
+	case st == intSyntax:
 		return 0, fmt.Errorf("invalid literal for int() with base 10: %s", pyfmt.Repr(v))
+	case st == intOverflow, n > math.MaxInt64/mult, n < math.MinInt64/mult:
+		return 0, rangeErr(s)
 	}
 	return n * mult, nil
 }
 
-// ParseOctal is supervisor's octal_type().
+// ParseOctal is supervisor's octal_type(), with a *RangeError for a number
+// beyond 64 bits.
 func ParseOctal(s string) (int, error) {
-	n, ok := pyInt(s, 8)
-	if !ok {
+	n, st := pyIntRange(s, 8)
+	switch st {
+	case intSyntax:
 		return 0, fmt.Errorf("%s can not be converted to an octal type", s)
+	case intOverflow:
+		return 0, rangeErr(s)
 	}
 	return int(n), nil
+}
+
+// MaxSocketMode is the largest socket permission (chmod, socket_mode) we
+// accept: the original takes any integer, so "-1" or "777777777777" gave a
+// socket mode with every bit set and 07777 set-id bits on the socket.
+const MaxSocketMode = 0o777
+
+// parseSocketMode is octal_type() limited to 0–0777; any failure is the
+// caller's "Invalid <key> value %s".
+func parseSocketMode(s string) (int, error) {
+	n, err := ParseOctal(s)
+	if err != nil {
+		return 0, err
+	}
+	if n < 0 || n > MaxSocketMode {
+		return 0, fmt.Errorf("%s is outside 0-0777", s)
+	}
+	return n, nil
 }
 
 // Autorestart is a program's autorestart policy.
@@ -143,7 +216,32 @@ func parseExitcodes(s string) ([]int, error) {
 	return out, nil
 }
 
-func parseSignal(s string) (syscall.Signal, error) { return sig.Parse(s) }
+// parseSignal is signal_number(); a number beyond 64 bits is, as in the
+// original, not a valid signal number (sig.Parse would try it as a name).
+func parseSignal(s string) (syscall.Signal, error) {
+	if _, st := pyIntRange(s, 10); st == intOverflow {
+		return 0, fmt.Errorf("value %s is not a valid signal number", pyfmt.Repr(s))
+	}
+	return sig.Parse(s)
+}
+
+// pyIntString is str(int(s)) for a valid base-10 literal: no whitespace,
+// underscores, plus sign or leading zeros.
+func pyIntString(s string) string {
+	t := strings.ReplaceAll(pyStrip(s), "_", "")
+	sign := ""
+	if t != "" && (t[0] == '+' || t[0] == '-') {
+		if t[0] == '-' {
+			sign = "-"
+		}
+		t = t[1:]
+	}
+	t = strings.TrimLeft(t, "0")
+	if t == "" {
+		return "0"
+	}
+	return sign + t
+}
 
 // ValidName is supervisor's process_or_group_name(): trimmed, and no space,
 // colon or slash.
@@ -245,7 +343,11 @@ func normalizePath(v, home string) string {
 
 // LookupUID is supervisor's name_to_uid(): a user name or a numeric id that exists.
 func LookupUID(name string) (int, error) {
-	if n, ok := pyInt(name, 10); ok {
+	n, st := pyIntRange(name, 10)
+	if st == intOverflow {
+		return 0, fmt.Errorf("Invalid user id %s", name)
+	}
+	if st == intOK {
 		if _, err := user.LookupId(strconv.FormatInt(n, 10)); err != nil {
 			return 0, fmt.Errorf("Invalid user id %s", name)
 		}
@@ -261,7 +363,11 @@ func LookupUID(name string) (int, error) {
 
 // lookupGID is supervisor's name_to_gid().
 func lookupGID(name string) (int, error) {
-	if n, ok := pyInt(name, 10); ok {
+	n, st := pyIntRange(name, 10)
+	if st == intOverflow {
+		return 0, fmt.Errorf("Invalid group id %s", name)
+	}
+	if st == intOK {
 		if _, err := user.LookupGroupId(strconv.FormatInt(n, 10)); err != nil {
 			return 0, fmt.Errorf("Invalid group id %s", name)
 		}
@@ -301,6 +407,12 @@ func parseUserGroup(arg string) (uid, gid int, err error) {
 
 func portNumber(s string) (int, error) {
 	n, err := ParseInt(s)
+	if re, ok := overflow(err); ok {
+		if re.Neg {
+			return 0, fmt.Errorf("%s is below lower bound (1)", pyIntString(re.Value))
+		}
+		return 0, fmt.Errorf("%s is above upper bound (65535)", pyIntString(re.Value))
+	}
 	if err != nil {
 		return 0, err
 	}

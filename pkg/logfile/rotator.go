@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 )
 
 // Deferred operations a Rotator performs as soon as its lock is free.
@@ -39,6 +40,10 @@ type Rotator struct {
 	warn     func(string)
 
 	pending atomic.Uint32
+	// ident is the device and inode of the open regular file (nil when none
+	// is open), for ReopenIfReplaced to compare with the path's without the
+	// lock a writer on a stalled disk may hold.
+	ident atomic.Pointer[fileIdent]
 
 	mu      sync.Mutex
 	f       *os.File // nil after a failed reopen; the next write retries
@@ -57,6 +62,23 @@ func OpenRotator(path string, maxBytes int64, backups int, warn func(string)) (*
 	}
 	r := &Rotator{path: path, maxBytes: maxBytes, backups: backups, warn: warn}
 	if err := r.open(false, false); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// OpenRotatorAtSpawn is OpenRotator for a program's log at its first spawn:
+// the directory existed when the config was read (the original checks
+// that), so one missing now was removed since, and is recreated with a
+// warning like at ReopenIfReplaced.
+func OpenRotatorAtSpawn(path string, maxBytes int64, backups int, warn func(string)) (*Rotator, error) {
+	if backups < 0 {
+		backups = 0
+	}
+	r := &Rotator{path: path, maxBytes: maxBytes, backups: backups, warn: warn}
+	err := r.open(false, true)
+	r.report(r.takeWarns())
+	if err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -104,7 +126,56 @@ func (r *Rotator) open(truncate, recreateDir bool) error {
 		return fmt.Errorf("stat log file %s: %w", r.path, err)
 	}
 	r.f, r.regular = f, st.Mode().IsRegular()
+	r.ident.Store(identOf(st))
 	return nil
+}
+
+// fileIdent identifies a file: what os.SameFile compares.
+type fileIdent struct{ dev, ino uint64 }
+
+func identOf(st fs.FileInfo) *fileIdent {
+	if !st.Mode().IsRegular() {
+		return nil
+	}
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !ok {
+		return nil
+	}
+	return &fileIdent{dev: uint64(sys.Dev), ino: sys.Ino}
+}
+
+// ReopenIfReplaced reopens the file if its path no longer names the file
+// that is open: removed (with its directory, say by rm -rf LOGDIR) or
+// replaced (moved away by a log rotation tool and created anew). The
+// original opens its log files afresh at each spawn, so a restarted
+// program's output goes to the file now at the path; we keep one file open
+// across spawns and call this at each spawn instead. A removed directory is
+// recreated (0755 less the umask, as mkdir -p) and a removed file created,
+// each with a warning naming the path, rather than the original's spawn
+// error. Like Reopen it never waits for a write in progress.
+func (r *Rotator) ReopenIfReplaced() error {
+	id := r.ident.Load()
+	if id == nil {
+		return nil // not a regular file, closed, or not open (the next write reopens)
+	}
+	st, err := os.Stat(r.path)
+	var warn []string
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		// A removed directory is reported by open, which recreates it.
+		if _, derr := os.Stat(filepath.Dir(r.path)); derr == nil {
+			warn = append(warn, fmt.Sprintf("log file %s was removed while in use; recreated it", r.path))
+		}
+	case err != nil:
+		return nil // cannot tell (EACCES on a directory): keep writing where we are
+	default:
+		if now := identOf(st); now != nil && *now == *id {
+			return nil
+		}
+	}
+	err = r.request(opReopen)
+	r.report(warn)
+	return err
 }
 
 // Write appends p in one write and rotates afterwards if the file reached
@@ -152,6 +223,7 @@ func (r *Rotator) writeLocked(p []byte) (int, error) {
 func (r *Rotator) rotateLocked() error {
 	r.f.Close()
 	r.f = nil
+	r.ident.Store(nil)
 	if _, err := os.Lstat(r.path); errors.Is(err, fs.ErrNotExist) {
 		r.warns = append(r.warns, fmt.Sprintf("log file %s was removed while in use; recreated it", r.path))
 	}
@@ -230,6 +302,7 @@ func (r *Rotator) doLocked(ops uint32) error {
 	if r.f != nil {
 		r.f.Close()
 		r.f = nil
+		r.ident.Store(nil)
 	}
 	switch {
 	case ops&opClose != 0:

@@ -207,14 +207,22 @@ func (s *Supervisor) autoLogPath(name, stream string) (string, error) {
 	return "", fmt.Errorf("no free AUTO log name in %s", dir)
 }
 
-// rotator opens the log file on first use.
+// rotator opens the log file on first use. At later spawns it reopens it
+// if its path no longer names the open file (removed with its directory,
+// moved away): the original opens its logs at each spawn (issue 18).
 func (o *output) rotator(warn func(string)) (*logfile.Rotator, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.rot != nil || o.path == "" {
+	if o.rot != nil {
+		if err := o.rot.ReopenIfReplaced(); err != nil {
+			warn(err.Error()) // the next write retries
+		}
 		return o.rot, nil
 	}
-	rot, err := logfile.OpenRotator(o.path, o.maxBytes, o.backups, warn)
+	if o.path == "" {
+		return nil, nil
+	}
+	rot, err := logfile.OpenRotatorAtSpawn(o.path, o.maxBytes, o.backups, warn)
 	if err != nil {
 		return nil, err
 	}
