@@ -15,11 +15,12 @@ import (
 // something endless cannot fill the daemon's memory during a reread.
 const MaxFileSize = 16 << 20 // 16 MiB
 
-// FileError is a configuration file that is not read because it is not a
-// regular file (a FIFO, a device such as a symlink to /dev/zero, a
-// directory, a socket) or is larger than MaxFileSize. The original opens
-// such files as they come, which hangs on a FIFO and exhausts memory on
-// /dev/zero.
+// FileError is a configuration file that is not read because it is a FIFO
+// or holds more than MaxFileSize bytes (a large file, a device such as a
+// symlink to /dev/zero). The original opens such files as they come, which
+// hangs on a FIFO and exhausts memory on /dev/zero. Directories and
+// sockets fail to open as in the original, and are skipped as it skips
+// them.
 type FileError struct {
 	Path   string
 	Target string      // the symlink's target when Path is a symlink, else ""
@@ -28,9 +29,9 @@ type FileError struct {
 }
 
 func (e *FileError) Error() string {
-	what := fmt.Sprintf("larger than %d MiB", MaxFileSize>>20)
-	if !e.Mode.IsRegular() {
-		what = "not a regular file but a " + fileKind(e.Mode)
+	what := "not a regular file but a " + fileKind(e.Mode)
+	if e.Size > MaxFileSize {
+		what = fmt.Sprintf("larger than %d MiB", MaxFileSize>>20)
 	}
 	if e.Target != "" {
 		what += " (symlink to " + e.Target + ")"
@@ -69,8 +70,19 @@ func readRegularFile(path string) ([]byte, error) {
 		}
 		return nil, err
 	}
+	// What the original's open() fails on, it skips (RawConfigParser.read)
+	// or reports: a directory or socket is such an error, not a FileError.
+	switch m := st.Mode(); {
+	case m.IsDir():
+		return nil, &fs.PathError{Op: "read", Path: path, Err: syscall.EISDIR}
+	case m&fs.ModeSocket != 0:
+		return nil, &fs.PathError{Op: "open", Path: path, Err: syscall.ENXIO}
+	}
 	if err := checkRegular(path, st); err != nil {
 		return nil, err
+	}
+	if st.Mode()&fs.ModeDevice != 0 {
+		return readDevice(path, st.Mode())
 	}
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
 	if err != nil {
@@ -88,16 +100,28 @@ func readRegularFile(path string) ([]byte, error) {
 		return nil, err
 	}
 	if len(b) > MaxFileSize {
-		return nil, &FileError{Path: path, Mode: st.Mode(), Size: int64(len(b))}
+		return nil, fileError(path, st.Mode(), int64(len(b)))
 	}
 	return b, nil
 }
 
+// checkRegular lets through regular files within the cap and devices,
+// which are read up to the cap: /dev/null is an empty file to the
+// original, and /dev/zero then ends as "larger than". A FIFO (which could
+// block for ever) is refused.
 func checkRegular(path string, st fs.FileInfo) error {
-	if st.Mode().IsRegular() && st.Size() <= MaxFileSize {
+	m := st.Mode()
+	if (m.IsRegular() && st.Size() <= MaxFileSize) || m&fs.ModeDevice != 0 {
 		return nil
 	}
-	e := &FileError{Path: path, Mode: st.Mode(), Size: st.Size()}
+	return fileError(path, m, st.Size())
+}
+
+func fileError(path string, m fs.FileMode, size int64) *FileError {
+	e := &FileError{Path: path, Mode: m, Size: size}
+	if !m.IsRegular() && size <= MaxFileSize {
+		e.Size = 0 // a device's or FIFO's stat size means nothing
+	}
 	if lst, err := os.Lstat(path); err == nil && lst.Mode()&fs.ModeSymlink != 0 {
 		e.Target, _ = os.Readlink(path)
 	}
@@ -108,4 +132,32 @@ func checkRegular(path string, st fs.FileInfo) error {
 func isFileError(err error) bool {
 	var fe *FileError
 	return errors.As(err, &fe)
+}
+
+// readDevice reads a device up to the cap with raw non-blocking reads (an
+// os.File would park in the poller on a tty and never return): a device
+// that would block is refused like a FIFO.
+func readDevice(path string, m fs.FileMode) ([]byte, error) {
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer syscall.Close(fd)
+	var out []byte
+	buf := make([]byte, 64<<10)
+	for len(out) <= MaxFileSize {
+		n, err := syscall.Read(fd, buf)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			return nil, fileError(path, m, 0)
+		case err != nil:
+			return nil, &fs.PathError{Op: "read", Path: path, Err: err}
+		case n == 0:
+			return out, nil
+		}
+		out = append(out, buf[:n]...)
+	}
+	return nil, fileError(path, m, int64(len(out)))
 }
