@@ -98,6 +98,9 @@ func signature(help string) ([]string, bool) {
 // multicall is system.multicall with the original's quirks: each result is
 // the bare value (not a one-element array, whatever its description says)
 // or a fault struct; calls that wait run to completion one after another.
+// At most MaxMulticall calls are taken. With a context from
+// StreamMulticall the result is an xmlrpc.Stream that runs the calls as it
+// is encoded, so that no more than one result is kept at a time.
 func (s *Server) multicall(ctx context.Context, a []any) (any, error) {
 	var calls []any
 	switch c := a[0].(type) {
@@ -111,26 +114,53 @@ func (s *Server) multicall(ctx context.Context, a []any) (any, error) {
 	default:
 		return nil, incorrectParameters() // calls[:] raises TypeError
 	}
+	if len(calls) > MaxMulticall {
+		return nil, tooManyCalls(len(calls))
+	}
+	if streamed(ctx) {
+		return xmlrpc.Stream(func(yield func(any) error) error {
+			for _, c := range calls {
+				v, err := s.multicallItem(ctx, c)
+				if err != nil {
+					return err
+				}
+				if err := yield(v); err != nil {
+					return err
+				}
+			}
+			return nil
+		}), nil
+	}
 	results := make([]any, 0, len(calls))
 	for _, c := range calls {
-		call, ok := c.(map[string]any)
-		if !ok {
-			return nil, noAttr(c, "get") // escapes: HTTP 500
-		}
-		v, err := s.multicallOne(ctx, call)
+		v, err := s.multicallItem(ctx, c)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, err
-			}
-			if f, ok := faultOf(err); ok {
-				v = faultStruct(int(f.Code), f.Error())
-			} else {
-				v = faultStruct(int(fault.Failed), "FAILED: "+pyExceptionText(err))
-			}
+			return nil, err
 		}
 		results = append(results, v)
 	}
 	return results, nil
+}
+
+// multicallItem runs one call of a multicall: its result or fault struct,
+// or the error that ends the whole multicall.
+func (s *Server) multicallItem(ctx context.Context, c any) (any, error) {
+	call, ok := c.(map[string]any)
+	if !ok {
+		return nil, noAttr(c, "get") // escapes: HTTP 500
+	}
+	v, err := s.multicallOne(ctx, call)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		if f, ok := faultOf(err); ok {
+			v = faultStruct(int(f.Code), f.Error())
+		} else {
+			v = faultStruct(int(fault.Failed), "FAILED: "+pyExceptionText(err))
+		}
+	}
+	return v, nil
 }
 
 func (s *Server) multicallOne(ctx context.Context, call map[string]any) (any, error) {

@@ -72,7 +72,8 @@ func Handler(sup *supervisor.Supervisor, log Logger, sc config.HTTPServer, opts 
 // handler is the router behind sc's authentication.
 func (rt *routes) handler(sc config.HTTPServer) http.Handler {
 	r := rt.router()
-	h := rt.secure(sc, r, func(h http.Handler) http.Handler {
+	// Bodies are bounded once the client is known (guard.go).
+	h := rt.secure(sc, rt.guardBodies(r), func(h http.Handler) http.Handler {
 		if sc.ProbesPublic || sc.MetricsPublic {
 			h = &publicProbes{rt: rt, probes: r, next: h, withProbes: sc.ProbesPublic, withMetrics: sc.MetricsPublic}
 		}

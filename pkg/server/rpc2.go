@@ -1,10 +1,8 @@
 package server
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"sync"
@@ -13,6 +11,7 @@ import (
 	"github.com/gosupervisor/gosupervisor/pkg/fault"
 	"github.com/gosupervisor/gosupervisor/pkg/loglevel"
 	"github.com/gosupervisor/gosupervisor/pkg/pyfmt"
+	"github.com/gosupervisor/gosupervisor/pkg/rpc"
 	"github.com/gosupervisor/gosupervisor/pkg/xmlrpc"
 )
 
@@ -39,27 +38,30 @@ func (rt *routes) serveRPC(w http.ResponseWriter, r *http.Request) {
 		Error(w, http.StatusRequestEntityTooLarge)
 		return
 	}
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBytes))
+	// The body is decoded as it arrives (the element cap bounds what it
+	// decodes to); its start is kept for the log.
+	in := &rpcBody{r: http.MaxBytesReader(w, r.Body, maxBytes)}
+	method, params, err := xmlrpc.DecodeCall(in, lim)
 	if err != nil {
 		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			Error(w, http.StatusRequestEntityTooLarge)
-		}
-		return // otherwise the client went away mid-body
-	}
-	method, params, err := xmlrpc.DecodeCall(bytes.NewReader(data), lim)
-	if err != nil {
 		switch {
-		case errors.Is(err, xmlrpc.ErrTooLarge):
-			Error(w, http.StatusRequestEntityTooLarge)
+		case errors.As(in.err, &tooBig), errors.Is(err, xmlrpc.ErrTooLarge):
+			rt.log.Log(loglevel.Warn, "XML-RPC request refused: "+limitText(err, in.err, maxBytes))
+			rt.refuseBody(w, r, http.StatusRequestEntityTooLarge)
+		case bodyTimedOut(in.err):
+			rt.refuseBody(w, r, http.StatusRequestTimeout)
+		case in.err != nil:
+			// the client went away mid-body
 		case errors.Is(err, xmlrpc.ErrNoMethod):
-			rt.log.Log(loglevel.Error, "XML-RPC request data "+loggedBody(data)+" is invalid: no method name")
+			in.drain()
+			rt.log.Log(loglevel.Error, "XML-RPC request data "+in.logged()+" is invalid: no method name")
 			Error(w, http.StatusBadRequest)
 		default:
 			// Malformed XML, too deep, or not UTF-8. For the last the
 			// original's medusa collector fails before the handler and
 			// closes the connection without any answer; 400 says why.
-			rt.log.Log(loglevel.Error, "XML-RPC request data "+loggedBody(data)+" is invalid: unmarshallable")
+			in.drain()
+			rt.log.Log(loglevel.Error, "XML-RPC request data "+in.logged()+" is invalid: unmarshallable")
 			Error(w, http.StatusBadRequest)
 		}
 		return
@@ -76,7 +78,8 @@ func (rt *routes) serveRPC(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	value, err := rt.rpc.Dispatch(r.Context(), method, params)
+	// system.multicall's results are encoded as its calls run.
+	value, err := rt.rpc.Dispatch(rpc.StreamMulticall(r.Context()), method, params)
 	var body []byte
 	var f *fault.Error
 	switch {
@@ -87,7 +90,24 @@ func (rt *routes) serveRPC(w http.ResponseWriter, r *http.Request) {
 		}
 	case err == nil:
 		rt.log.Log(loglevel.Trace, "XML-RPC method "+method+"() returned successfully")
-		body, err = xmlrpc.AppendResponse(nil, value)
+		w.Header().Set("Content-Type", "text/xml")
+		var written bool
+		body, written, err = xmlrpc.WriteResponse(w, value, responseSpill)
+		if written {
+			rt.reclaim() // a rare, large answer: give its memory back
+			rt.observeRPC(method, nil, err)
+			if err != nil {
+				// Too late for a 500: the answer has begun. Cut it.
+				if r.Context().Err() == nil {
+					rt.log.Log(loglevel.Critical, "Handling XML-RPC request with data "+in.logged()+" raised an unexpected exception: "+err.Error())
+				}
+				panic(http.ErrAbortHandler)
+			}
+			return
+		}
+		if err != nil && r.Context().Err() != nil {
+			return // a multicall's client left while a call waited
+		}
 	case errors.As(err, &f):
 		rt.log.Log(loglevel.Trace, fmt.Sprintf("XML-RPC method %s() returned fault: [%d] %s", method, int(f.Code), f.Error()))
 		body, err = xmlrpc.AppendFault(nil, int(f.Code), f.Error())
@@ -98,7 +118,7 @@ func (rt *routes) serveRPC(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		// An unexpected exception in the original (e.g. a log slice that
 		// is not UTF-8): HTTP 500.
-		rt.log.Log(loglevel.Critical, "Handling XML-RPC request with data "+loggedBody(data)+" raised an unexpected exception: "+err.Error())
+		rt.log.Log(loglevel.Critical, "Handling XML-RPC request with data "+in.logged()+" raised an unexpected exception: "+err.Error())
 		Error(w, http.StatusInternalServerError)
 		return
 	}

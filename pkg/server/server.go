@@ -39,6 +39,8 @@ type Options struct {
 	UI func(d *rpc.Server) http.Handler
 	// Limits bound XML-RPC request bodies (defaults: pkg/xmlrpc's).
 	Limits xmlrpc.Limits
+	// Guard bounds connections, timeouts and other bodies (limit.go).
+	Guard Guard
 	// Poll is how often a log tail re-checks its file when nothing woke it
 	// (default 100 ms, the original's producer delay).
 	Poll time.Duration
@@ -73,17 +75,13 @@ func (o Options) withDefaults() Options {
 	if o.AuthFailDelay == 0 {
 		o.AuthFailDelay = authFailDelay
 	}
+	o.Guard = o.Guard.withDefaults()
 	return o
 }
 
-// Timeouts that keep idle or slow clients from pinning the daemon. There is
-// deliberately no write timeout: a /logtail stream lives as long as its client.
-const (
-	readHeaderTimeout = 30 * time.Second
-	idleTimeout       = 5 * time.Minute
-	// authFailDelay slows down password guessing.
-	authFailDelay = time.Second
-)
+// authFailDelay slows down password guessing. The timeouts against idle
+// or slow clients are Guard's (limit.go).
+const authFailDelay = time.Second
 
 // Servers are the running HTTP servers of one daemon generation.
 type Servers struct {
@@ -113,12 +111,16 @@ func Start(cfg *config.Config, sup *supervisor.Supervisor, log *mainlog.Logger, 
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Servers{cancel: cancel}
 	rt := newRoutes(sup, log, opts)
+	maxConns := connCap(opts.Guard, len(cfg.HTTPServers), cfg)
 	for _, sc := range cfg.HTTPServers {
-		ln, err := listen(sc, opts.Stderr)
+		raw, err := listen(sc, opts.Stderr)
 		if err != nil {
 			_ = s.Close()
 			return nil, err
 		}
+		// Outermost, counting raw connections: the cap (limit.go).
+		lim := limitConns(raw, sc, maxConns, opts.Guard, log)
+		var ln net.Listener = lim
 		if sc.TLS() {
 			if ln, err = withTLS(ln, sc, log); err != nil {
 				_ = s.Close()
@@ -131,10 +133,13 @@ func Start(cfg *config.Config, sup *supervisor.Supervisor, log *mainlog.Logger, 
 		if !rt.needsAuth(sc) {
 			log.Crit("Server " + pyfmt.Repr(sc.Section) + " running without any HTTP authentication checking")
 		}
+		// No write timeout: a /logtail stream lives as long as its
+		// client; one that stops reading is dropped (Guard.StallTimeout).
 		sv := &served{ln: ln, srv: &http.Server{
 			Handler:           rt.handler(sc),
-			ReadHeaderTimeout: readHeaderTimeout,
-			IdleTimeout:       idleTimeout,
+			ReadHeaderTimeout: opts.Guard.ReadHeaderTimeout,
+			IdleTimeout:       opts.Guard.IdleTimeout,
+			ConnState:         lim.connState,
 			BaseContext:       func(net.Listener) context.Context { return ctx },
 			ConnContext:       connContext(sc),
 			ErrorLog:          serverErrorLog(sc, log),

@@ -35,7 +35,7 @@ import (
 func DecodeCall(r io.Reader, lim Limits) (method string, params []any, err error) {
 	lim = lim.withDefaults()
 	in := &guardReader{r: r, left: lim.MaxBytes}
-	d := &decoder{maxDepth: lim.MaxDepth}
+	d := &decoder{maxDepth: lim.MaxDepth, maxElems: lim.MaxElements, left: lim.MaxElements}
 	if err := d.run(in); err != nil {
 		var de *DecodeError
 		switch {
@@ -81,6 +81,8 @@ type nsBinding struct{ prefix, uri string }
 
 type decoder struct {
 	maxDepth int
+	maxElems int
+	left     int // elements still allowed
 	stack    []frame
 	ns       []nsBinding
 	rootDone bool
@@ -169,6 +171,9 @@ func (d *decoder) start(t xml.StartElement) error {
 	}
 	if len(d.stack) >= d.maxDepth {
 		return &DecodeError{Kind: ErrTooDeep, Detail: fmt.Sprintf("more than %d nested elements", d.maxDepth)}
+	}
+	if d.left--; d.left < 0 {
+		return &DecodeError{Kind: ErrTooLarge, Detail: fmt.Sprintf("more than %d elements", d.maxElems)}
 	}
 	mark := len(d.ns)
 	for i, a := range t.Attr {

@@ -315,6 +315,8 @@ func appendValue(dst []byte, v any, depth int) ([]byte, error) {
 			}
 		}
 		return append(dst, arrayTail...), nil
+	case Stream:
+		return appendStream(dst, x, depth)
 	case []Struct:
 		dst = append(dst, arrayHead...)
 		for i, e := range x {

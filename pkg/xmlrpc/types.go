@@ -30,15 +30,20 @@ func (f *Fault) Error() string { return fmt.Sprintf("fault %d: %s", f.Code, f.St
 
 // Limits bounds what DecodeCall accepts. Zero fields take the defaults.
 type Limits struct {
-	MaxBytes int64 // request body size cap
-	MaxDepth int   // XML element nesting cap (each array level costs 3: value, array, data)
+	MaxBytes    int64 // request body size cap
+	MaxDepth    int   // XML element nesting cap (each array level costs 3: value, array, data)
+	MaxElements int   // XML element count cap: bounds the decoded values' memory
 }
 
 // Default limits. The original has none; these are far above anything a
-// supervisor client sends (sendProcessStdin payloads are the largest).
+// supervisor client sends (sendProcessStdin payloads are the largest, a
+// system.multicall of rpc.MaxMulticall calls has 60,000 to 150,000 elements).
+// A decoded element costs up to about 100 bytes, so the element cap holds
+// one request's values to a few tens of MB whatever the body holds.
 const (
-	DefaultMaxBytes = 32 << 20
-	DefaultMaxDepth = 256
+	DefaultMaxBytes    = 32 << 20
+	DefaultMaxDepth    = 256
+	DefaultMaxElements = 250_000
 )
 
 func (l Limits) withDefaults() Limits {
@@ -47,6 +52,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxDepth <= 0 {
 		l.MaxDepth = DefaultMaxDepth
+	}
+	if l.MaxElements <= 0 {
+		l.MaxElements = DefaultMaxElements
 	}
 	return l
 }
@@ -61,7 +69,7 @@ var (
 	ErrMalformed   = errors.New("request data is invalid: unmarshallable")
 	ErrNoMethod    = errors.New("request data is invalid: no method name")
 	ErrInvalidUTF8 = errors.New("request body is not valid UTF-8")
-	ErrTooLarge    = errors.New("request body too large")
+	ErrTooLarge    = errors.New("request body too large") // bytes or elements
 	ErrTooDeep     = errors.New("request nesting too deep")
 )
 
