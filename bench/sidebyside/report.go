@@ -17,6 +17,7 @@ const (
 	ratioAtMost
 	ratioAtLeast
 	oursAtMost
+	floorAtMost // ours ≤ Value × the capture floor: judged in the capture table
 )
 
 type target struct {
@@ -32,6 +33,8 @@ func (t target) String() string {
 		return fmt.Sprintf("ratio ≥ %g", t.Value)
 	case oursAtMost:
 		return fmt.Sprintf("ours ≤ %g", t.Value)
+	case floorAtMost:
+		return fmt.Sprintf("ours ≤ %g× floor", t.Value)
 	}
 	return "–"
 }
@@ -77,10 +80,10 @@ func newResults() *results {
 	def("rpc50_1000", "getAllProcessInfo, 1,000 programs, 50 clients", "calls/s", 1, target{ratioAtLeast, 10})
 	def("rpc50p99_1000", "getAllProcessInfo, 1,000 programs, 50 clients, p99", "ms", 1, target{})
 	def("log1mbs", "log capture, 1 child, 64-byte lines, 10 MB × 3 rotation", "MB/s", 1, target{ratioAtLeast, 1})
-	def("log1cpu", "log capture, 1 child: daemon CPU per MB", "ms/MB", 1, target{ratioAtMost, 0.5})
+	def("log1cpu", "log capture, 1 child: daemon CPU per MB", "ms/MB", 1, target{floorAtMost, 1.3})
 	def("logfloor", "log capture floor: `dd bs=64k` copying the single child's output into a file (in the ours column), no rotation; CPU per MB", "ms/MB", 1, target{})
 	def("log100mbs", "log capture, 100 children", "MB/s", 1, target{ratioAtLeast, 1})
-	def("log100cpu", "log capture, 100 children: daemon CPU per MB", "ms/MB", 1, target{ratioAtMost, 0.5})
+	def("log100cpu", "log capture, 100 children: daemon CPU per MB", "ms/MB", 1, target{floorAtMost, 1.3})
 	// json capture (ours only): in the capture table, not this one.
 	def("log1jmbs", "log capture json, 1 child", "MB/s", 1, target{})
 	def("log1jcpu", "log capture json, 1 child: daemon CPU per MB", "ms/MB", 1, target{})
@@ -199,6 +202,8 @@ func (f *figure) row(ours, py string) []string {
 		verdict = judge(!math.IsNaN(ratio), ratio >= f.Target.Value)
 	case oursAtMost:
 		verdict = judge(!math.IsNaN(o), o <= f.Target.Value)
+	case floorAtMost:
+		verdict = "capture table"
 	}
 	n := fmt.Sprintf("%d/%d", len(f.samples[ours]), len(f.samples[py]))
 	return []string{f.Label, f.Unit, os, ps, rs, f.Target.String(), verdict, n}

@@ -68,14 +68,15 @@ type liner struct {
 	timer   *time.Timer // set only while a partial line waits
 	closed  bool
 
-	stamp   []byte // TimeLayout of the current chunk's time
-	stampMs int64
-	jsonMid []byte // `","program":…,"line":"` (constant per channel)
-	out     []byte // formatted records of the current chunk (borrowed)
-	fout    []byte // prefixed records for the forwarder (borrowed)
-	outp    *[]byte
-	foutp   *[]byte
-	fn      int // records in fout
+	stamp    []byte // TimeLayout of the current chunk's time
+	stampMs  int64
+	jsonMid  []byte // `","program":…,"line":"` (constant per channel)
+	jsonHead []byte // `{"time":"` stamp jsonMid: what every json record of the chunk starts with
+	out      []byte // formatted records of the current chunk (borrowed)
+	fout     []byte // prefixed records for the forwarder (borrowed)
+	outp     *[]byte
+	foutp    *[]byte
+	fn       int // records in fout
 }
 
 func newLiner(c *Channel) *liner {
@@ -187,6 +188,9 @@ func (l *liner) setStamp(t time.Time) {
 	}
 	l.stampMs = ms
 	l.stamp = t.UTC().AppendFormat(l.stamp[:0], TimeLayout)
+	if l.format == FormatJSON {
+		l.jsonHead = append(append(append(l.jsonHead[:0], `{"time":"`...), l.stamp...), l.jsonMid...)
+	}
 }
 
 func (l *liner) begin() {
@@ -274,9 +278,7 @@ func (l *liner) record(b []byte) {
 		l.out = append(l.out, b...)
 		l.out = append(l.out, '\n')
 	case FormatJSON:
-		l.out = append(l.out, `{"time":"`...)
-		l.out = append(l.out, l.stamp...)
-		l.out = append(l.out, l.jsonMid...)
+		l.out = append(l.out, l.jsonHead...)
 		var valid bool
 		l.out, valid = appendJSONBody(l.out, b)
 		l.out = append(l.out, '"')
@@ -338,6 +340,12 @@ func appendJSONBody(dst, s []byte) (_ []byte, valid bool) {
 			i += 8
 		}
 		if i == len(s) {
+			break
+		}
+		// Fewer than eight bytes left (a 63-byte line leaves 7): the last
+		// eight, overlapping bytes already found plain, in one test.
+		if len(s)-i < 8 && len(s) >= 8 && plain8(binary.LittleEndian.Uint64(s[len(s)-8:])) {
+			i = len(s)
 			break
 		}
 		b := s[i]
