@@ -8,12 +8,18 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/gosupervisor/gosupervisor/pkg/spawn"
 )
 
 // daemonBin is cmd/supervisord built once for the daemon tests.
 var daemonBin string
 
 func TestMain(m *testing.M) {
+	// A test that spawns a child through an in-process engine re-executes
+	// this binary as the spawn shim: it must become the child, not run the
+	// tests again (each copy spawning more, a fork bomb).
+	spawn.ShimMain()
 	dir, err := os.MkdirTemp("", "server-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
