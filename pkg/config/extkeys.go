@@ -110,12 +110,7 @@ func (r *programReader) extensions(p *Process, kind GroupKind, first bool) error
 	if v, ok, err := l.saneget(sec, "backoff", r.common); err != nil {
 		return err
 	} else if ok {
-		switch strings.ToLower(pyStrip(v)) {
-		case "linear":
-			p.Backoff = BackoffLinear
-		case "exponential":
-			p.Backoff = BackoffExponential
-		default:
+		if p.Backoff, ok = keyword(v, BackoffLinear, BackoffExponential); !ok {
 			return valueErr("backoff", v, "not linear or exponential")
 		}
 	}
@@ -165,14 +160,7 @@ func (r *programReader) health(p *Process, first bool) error {
 	if v, ok, err := l.saneget(sec, "on_unhealthy", r.common); err != nil {
 		return err
 	} else if ok {
-		switch strings.ToLower(pyStrip(v)) {
-		case "restart":
-			hc.OnUnhealthy = UnhealthyRestart
-		case "ignore":
-			hc.OnUnhealthy = UnhealthyIgnore
-		case "shutdown":
-			hc.OnUnhealthy = UnhealthyShutdown
-		default:
+		if hc.OnUnhealthy, ok = keyword(v, UnhealthyRestart, UnhealthyIgnore, UnhealthyShutdown); !ok {
 			return valueErr("on_unhealthy", v, "not restart, ignore or shutdown")
 		}
 	}
@@ -362,4 +350,18 @@ func (l *loader) metricsPublic(sec string, s *HTTPServer) error {
 		return cfgErr("%v in section %s", valueErr("metrics_public", v, "not a valid boolean value"), pyfmt.Repr(sec))
 	}
 	return nil
+}
+
+// keyword is the one of choices whose String() is v, in any case: the
+// values of backoff=, on_unhealthy=, *_log_format=, logformat= and role=
+// are spelled once, by their types' String methods.
+func keyword[T fmt.Stringer](v string, choices ...T) (T, bool) {
+	v = strings.ToLower(pyStrip(v))
+	for _, c := range choices {
+		if c.String() == v {
+			return c, true
+		}
+	}
+	var zero T
+	return zero, false
 }

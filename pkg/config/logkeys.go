@@ -60,13 +60,8 @@ func (r *programReader) outputKeys(p *Process) error {
 }
 
 func parseLogFormat(key, v string) (LogFormat, error) {
-	switch strings.ToLower(pyStrip(v)) {
-	case "raw":
-		return LogRaw, nil
-	case "timestamped":
-		return LogTimestamped, nil
-	case "json":
-		return LogJSON, nil
+	if f, ok := keyword(v, LogRaw, LogTimestamped, LogJSON); ok {
+		return f, nil
 	}
 	return 0, valueErr(key, v, "not raw, timestamped or json")
 }
@@ -86,12 +81,7 @@ func (l *loader) supervisordExtensions(s *Supervisord) error {
 		if v, ok, err := l.saneget(sec, "logformat", l.base()); err != nil {
 			return err
 		} else if ok {
-			switch strings.ToLower(pyStrip(v)) {
-			case "text":
-				s.LogFormat = MainLogText
-			case "json":
-				s.LogFormat = MainLogJSON
-			default:
+			if s.LogFormat, ok = keyword(v, MainLogText, MainLogJSON); !ok {
 				return valueErr("logformat", v, "not text or json")
 			}
 		}

@@ -40,15 +40,7 @@ func (r Role) String() string {
 
 // ParseRole reads a role= value, any case.
 func ParseRole(s string) (Role, bool) {
-	switch strings.ToLower(pyStrip(s)) {
-	case "readonly":
-		return RoleReadonly, true
-	case "operator":
-		return RoleOperator, true
-	case "admin":
-		return RoleAdmin, true
-	}
-	return RoleNone, false
+	return keyword(s, RoleReadonly, RoleOperator, RoleAdmin)
 }
 
 // User is one [user:NAME] section, valid on every server.
