@@ -66,7 +66,7 @@ func TestIncludeNotRegularFile(t *testing.T) {
 			if err := os.Symlink("/dev/zero", p); err != nil {
 				t.Fatal(err)
 			}
-		}, "larger than 16 MiB (symlink to /dev/zero)"},
+		}, "not a regular file but a character device (symlink to /dev/zero)"},
 		{"fifo", func(t *testing.T, p string) { mkfifo(t, p) }, "not a regular file but a named pipe (FIFO)"},
 		{"fifosymlink", func(t *testing.T, p string) {
 			mkfifo(t, p+".fifo")
@@ -186,7 +186,7 @@ func TestMainConfigNotRegularFile(t *testing.T) {
 	}
 	for path, what := range map[string]string{
 		fifo: ": not a regular file but a named pipe (FIFO)",
-		zero: ": larger than 16 MiB (symlink to /dev/zero)",
+		zero: ": not a regular file but a character device (symlink to /dev/zero)",
 		dir:  "", // as before: the original cannot read it either
 		big:  ": larger than 16 MiB",
 	} {
@@ -239,7 +239,7 @@ func TestEnvironmentFileNotRegular(t *testing.T) {
 	}
 	for name, what := range map[string]string{
 		"fifo.env": "not a regular file but a named pipe (FIFO)",
-		"zero.env": "larger than 16 MiB (symlink to /dev/zero)",
+		"zero.env": "not a regular file but a character device (symlink to /dev/zero)",
 	} {
 		for _, opt := range []string{"", "-"} { // optional files too: they exist
 			conf := sd + "[program:a]\ncommand=x\nenvironment_file=" + opt + "%(here)s/" + name + "\n"

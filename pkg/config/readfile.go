@@ -106,9 +106,8 @@ func readRegularFile(path string) ([]byte, error) {
 }
 
 // checkRegular lets through regular files within the cap and devices,
-// which are read up to the cap: /dev/null is an empty file to the
-// original, and /dev/zero then ends as "larger than". A FIFO (which could
-// block for ever) is refused.
+// which readDevice reads: /dev/null is an empty file to the original. A
+// FIFO (which could block for ever) is refused.
 func checkRegular(path string, st fs.FileInfo) error {
 	m := st.Mode()
 	if (m.IsRegular() && st.Size() <= MaxFileSize) || m&fs.ModeDevice != 0 {
@@ -134,9 +133,13 @@ func isFileError(err error) bool {
 	return errors.As(err, &fe)
 }
 
-// readDevice reads a device up to the cap with raw non-blocking reads (an
-// os.File would park in the poller on a tty and never return): a device
-// that would block is refused like a FIFO.
+// maxDeviceRead is what a device may give before it is refused: a config
+// "file" that is a device is /dev/null (empty) in practice.
+const maxDeviceRead = 64 << 10
+
+// readDevice reads a device with raw non-blocking reads (an os.File would
+// park in the poller on a tty and never return): one that would block, or
+// gives more than maxDeviceRead (/dev/zero), is refused like a FIFO.
 func readDevice(path string, m fs.FileMode) ([]byte, error) {
 	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY|syscall.O_CLOEXEC, 0)
 	if err != nil {
@@ -144,8 +147,8 @@ func readDevice(path string, m fs.FileMode) ([]byte, error) {
 	}
 	defer syscall.Close(fd)
 	var out []byte
-	buf := make([]byte, 64<<10)
-	for len(out) <= MaxFileSize {
+	buf := make([]byte, 4<<10)
+	for len(out) <= maxDeviceRead {
 		n, err := syscall.Read(fd, buf)
 		switch {
 		case err == syscall.EINTR:
@@ -159,5 +162,5 @@ func readDevice(path string, m fs.FileMode) ([]byte, error) {
 		}
 		out = append(out, buf[:n]...)
 	}
-	return nil, fileError(path, m, int64(len(out)))
+	return nil, fileError(path, m, 0) // /dev/zero and its kind never end
 }
