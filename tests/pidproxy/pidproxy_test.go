@@ -33,11 +33,22 @@ Usage: ` + name + ` <pidfile name> <command> [<cmdarg1> ...]
 // runOnce runs bin to completion in dir and returns its output and status.
 func runOnce(t *testing.T, dir string, env []string, bin string, args ...string) (stdout, stderr string, status int) {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Dir, cmd.Env = dir, env
+	var cmd *exec.Cmd
 	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
+	var err error
+	// A binary just copied can be "text file busy" for a moment: a parallel
+	// test's fork may still hold the copy's write descriptor until its exec.
+	for try := 0; ; try++ {
+		cmd = exec.Command(bin, args...)
+		cmd.Dir, cmd.Env = dir, env
+		out.Reset()
+		errb.Reset()
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		if err = cmd.Run(); !errors.Is(err, syscall.ETXTBSY) || try == 50 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	var exit *exec.ExitError
 	if err != nil && !errors.As(err, &exit) {
 		t.Fatalf("run %s: %v", bin, err)
