@@ -286,45 +286,15 @@ func (d *daemon) waitExit(timeout time.Duration) int {
 	return -1
 }
 
-// waitUntil polls cond every 20 ms until it holds or timeout passes.
-func waitUntil(timeout time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(timeout)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+var (
+	waitUntil = testutil.WaitUntil
+	alive     = testutil.Alive
+)
 
-// procStat returns the state letter and parent pid of pid from
-// /proc/<pid>/stat ("" if the process is gone).
+// procStat is pid's state letter and parent pid ("" if it is gone).
 func procStat(pid int) (state string, ppid int) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return "", 0
-	}
-	// The command name is in parentheses and may contain spaces.
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return "", 0
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 2 {
-		return "", 0
-	}
-	ppid, _ = strconv.Atoi(f[1])
-	return f[0], ppid
-}
-
-// alive reports whether pid exists and is not a zombie.
-func alive(pid int) bool {
-	st, _ := procStat(pid)
-	return st != "" && st != "Z" && st != "X"
+	state, ppid, _ = testutil.ProcStat(pid)
+	return state, ppid
 }
 
 // readPids reads a file of whitespace-separated pids written by a child.

@@ -351,44 +351,15 @@ func requirePython(t *testing.T) {
 	}
 }
 
-// waitUntil polls cond every 20 ms until it holds or timeout passes.
-func waitUntil(timeout time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(timeout)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+var (
+	waitUntil = testutil.WaitUntil
+	alive     = testutil.Alive
+)
 
-// procStat is a process's state letter and process group from
-// /proc/<pid>/stat ("" if it is gone).
+// procStat is pid's state letter and process group ("" if it is gone).
 func procStat(pid int) (state string, pgrp int) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return "", 0
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')') // the command name may hold spaces
-	if i < 0 {
-		return "", 0
-	}
-	f := strings.Fields(s[i+1:]) // state ppid pgrp …
-	if len(f) < 3 {
-		return "", 0
-	}
-	pgrp, _ = strconv.Atoi(f[2])
-	return f[0], pgrp
-}
-
-// alive reports whether pid exists and is not a zombie.
-func alive(pid int) bool {
-	st, _ := procStat(pid)
-	return st != "" && st != "Z" && st != "X"
+	state, _, pgrp = testutil.ProcStat(pid)
+	return state, pgrp
 }
 
 // livePids lists the live processes whose cond holds.
