@@ -1,10 +1,13 @@
 package testutil
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -47,4 +50,20 @@ func ProcStat(pid int) (state string, ppid, pgrp int) {
 func Alive(pid int) bool {
 	st, _, _ := ProcStat(pid)
 	return st != "" && st != "Z" && st != "X"
+}
+
+// ExitStatus is a finished command's status as a shell reports it: the
+// exit code, 128+N for a death by signal N, -1 when it did not run.
+func ExitStatus(err error) int {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return 128 + int(ws.Signal())
+		}
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
 }

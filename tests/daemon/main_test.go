@@ -5,7 +5,6 @@ package daemon_test
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -143,19 +142,7 @@ func newDaemon(t *testing.T, dir, conf string) *daemon {
 	return d
 }
 
-func exitStatus(err error) int {
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return 128 + int(ws.Signal())
-		}
-		return ee.ExitCode()
-	}
-	if err != nil {
-		return -1
-	}
-	return 0
-}
+var exitStatus = testutil.ExitStatus
 
 // cleanup stops the daemon (TERM, then KILL) and kills, by pid and process
 // group, every child it logged as spawned, so a failed test leaves nothing.

@@ -176,19 +176,7 @@ func (e *env) startDaemon() *daemon {
 	return d
 }
 
-func exitStatus(err error) int {
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return 128 + int(ws.Signal())
-		}
-		return ee.ExitCode()
-	}
-	if err != nil {
-		return -1
-	}
-	return 0
-}
+var exitStatus = testutil.ExitStatus
 
 func (d *daemon) hasExited() bool {
 	select {
