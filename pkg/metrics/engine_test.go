@@ -1,18 +1,12 @@
 package metrics
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/gosupervisor/gosupervisor/pkg/config"
+	"github.com/gosupervisor/gosupervisor/internal/testengine"
 	"github.com/gosupervisor/gosupervisor/pkg/loglevel"
-	"github.com/gosupervisor/gosupervisor/pkg/mainlog"
-	"github.com/gosupervisor/gosupervisor/pkg/spawn"
 	"github.com/gosupervisor/gosupervisor/pkg/supervisor"
 )
 
@@ -21,46 +15,7 @@ import (
 // loop beyond the engine's own.
 func newEngine(tb testing.TB, conf string) *supervisor.Supervisor {
 	tb.Helper()
-	dir := tb.TempDir()
-	logPath := filepath.Join(dir, "supervisord.log")
-	text := "[supervisord]\nlogfile=" + logPath + "\npidfile=" + filepath.Join(dir, "sd.pid") +
-		"\nchildlogdir=" + dir + "\n" + conf
-	path := filepath.Join(dir, "supervisord.conf")
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		tb.Fatal(err)
-	}
-	cfg, err := config.Load(path, config.Options{Env: os.Environ(), Hostname: "test"})
-	if err != nil {
-		tb.Fatalf("config.Load: %v", err)
-	}
-	log, err := mainlog.New(mainlog.Options{Path: logPath, Level: loglevel.Warn, RingSize: 64 << 10})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	reaper, err := spawn.NewReaper()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	sup, err := supervisor.New(supervisor.Options{
-		Config: cfg, Log: log, Reaper: reaper,
-		MainLogPath: logPath, MainLogRing: log.Ring(),
-		ReopenMainLog: log.Reopen, ClearMainLog: log.Clear,
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() { _ = sup.Run(ctx) }()
-	tb.Cleanup(func() {
-		cancel()
-		select {
-		case <-sup.Done():
-		case <-time.After(10 * time.Second):
-			tb.Error("engine did not stop")
-		}
-		log.Close()
-	})
-	return sup
+	return testengine.Start(tb, conf, loglevel.Warn).Sup
 }
 
 // programs is a config of n programs that do not autostart.

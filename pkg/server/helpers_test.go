@@ -1,21 +1,18 @@
 package server
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gosupervisor/gosupervisor/internal/testengine"
 	"github.com/gosupervisor/gosupervisor/pkg/config"
 	"github.com/gosupervisor/gosupervisor/pkg/loglevel"
 	"github.com/gosupervisor/gosupervisor/pkg/mainlog"
-	"github.com/gosupervisor/gosupervisor/pkg/spawn"
 	"github.com/gosupervisor/gosupervisor/pkg/supervisor"
 )
 
@@ -39,46 +36,8 @@ supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 // [supervisord] section and runs an engine on it until the test ends.
 func newEngine(t *testing.T, conf string) *engine {
 	t.Helper()
-	dir := t.TempDir()
-	logPath := filepath.Join(dir, "supervisord.log")
-	text := "[supervisord]\nlogfile=" + logPath + "\npidfile=" + filepath.Join(dir, "sd.pid") +
-		"\nchildlogdir=" + dir + "\n" + strings.ReplaceAll(conf, "%(dir)s", dir)
-	path := filepath.Join(dir, "supervisord.conf")
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path, config.Options{Env: os.Environ(), Hostname: "test"})
-	if err != nil {
-		t.Fatalf("config.Load: %v", err)
-	}
-	log, err := mainlog.New(mainlog.Options{Path: logPath, Level: loglevel.Blather, RingSize: 64 << 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	reaper, err := spawn.NewReaper()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sup, err := supervisor.New(supervisor.Options{
-		Config: cfg, Log: log, Reaper: reaper,
-		MainLogPath: logPath, MainLogRing: log.Ring(),
-		ReopenMainLog: log.Reopen, ClearMainLog: log.Clear,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() { _ = sup.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-sup.Done():
-		case <-time.After(10 * time.Second):
-			t.Error("engine did not stop")
-		}
-		log.Close()
-	})
-	return &engine{dir: dir, cfg: cfg, sup: sup, log: log, logPath: logPath}
+	e := testengine.Start(t, conf, loglevel.Blather)
+	return &engine{dir: e.Dir, cfg: e.Cfg, sup: e.Sup, log: e.Log, logPath: e.LogPath}
 }
 
 // handler mounts the engine's handler for one server config.
