@@ -69,6 +69,7 @@ type Config struct {
 	RPCInterfaces []RPCInterface
 	Groups        []*Group  // sorted by (priority, name)
 	Users         []User    // [user:NAME] sections, by name (security.go)
+	Remotes       []Remote  // [remote:NAME] sections, by name (remotes.go)
 	Messages      []Message // parse-time log lines in the original's order
 }
 

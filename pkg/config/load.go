@@ -181,6 +181,9 @@ func Load(path string, opts Options) (*Config, error) {
 	if c.Users, err = l.users(); err != nil {
 		return nil, err
 	}
+	if c.Remotes, err = l.remotes(); err != nil {
+		return nil, err
+	}
 	if l.p.hasSection("supervisorctl") {
 		c.Ctl, _ = ctlFromParser(l.p, l.here, l.environ, l.home)
 	}

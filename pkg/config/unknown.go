@@ -30,6 +30,7 @@ var (
 		"inet_http_server": slices.Concat([]string{"port", "username", "password", "probes_public", "metrics_public"}, inetSecurityKeys),
 		"supervisorctl":    slices.Concat([]string{"serverurl", "username", "password", "prompt", "history_file"}, ctlTLSKeys),
 		"user":             userKeys,
+		"remote":           remoteKeys,
 	}
 )
 
@@ -46,7 +47,7 @@ func sectionKind(sec string) (kind string, ok bool) {
 	case strings.HasPrefix(sec, "rpcinterface:"), strings.HasPrefix(sec, "ctlplugin:"):
 		return "", true // any key is a factory argument
 	}
-	for _, prefix := range []string{"program", "eventlistener", "fcgi-program", "group", "user"} {
+	for _, prefix := range []string{"program", "eventlistener", "fcgi-program", "group", "user", "remote"} {
 		if strings.HasPrefix(sec, prefix+":") {
 			return prefix, true
 		}
