@@ -56,7 +56,7 @@ func genericErrorLine(err error, serverURL string) string {
 	case errors.As(err, &f):
 		return fmt.Sprintf("error: <class 'xmlrpc.client.Fault'>, %s: %s", f.Error(), locFault)
 	case errors.As(err, &pe):
-		return fmt.Sprintf("error: <class 'xmlrpc.client.ProtocolError'>, %s: %s", pe.Error(), locProtocol)
+		return fmt.Sprintf("error: <class 'xmlrpc.client.ProtocolError'>, %s: %s", pyProtocolRepr(pe), locProtocol)
 	case errors.As(err, &bu):
 		return fmt.Sprintf("error: <class 'ValueError'>, %s: %s", bu.Error(), locBadURL)
 	case errors.As(err, &errno):

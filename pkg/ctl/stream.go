@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+
+	"github.com/gosupervisor/gosupervisor/pkg/rpcclient"
 )
 
 // streamURL builds the URL and HTTP client for one /logtail or /mainlogtail
@@ -19,7 +21,7 @@ func (c *Controller) streamClient(path string) (string, *http.Client, error) {
 	// No DisableKeepAlives: its "Connection: close" makes the original's
 	// server buffer the never-ending body instead of sending chunks.
 	tr := &http.Transport{DisableCompression: true}
-	base, err := transportFor(tr, c.opts.ServerURL, c.opts.TLS)
+	base, err := rpcclient.Transport(tr, c.opts.ServerURL, c.opts.TLS)
 	if err != nil {
 		return "", nil, err
 	}

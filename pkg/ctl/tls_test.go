@@ -10,29 +10,6 @@ import (
 	"github.com/gosupervisor/gosupervisor/pkg/config"
 )
 
-func TestHTTPSEndpoint(t *testing.T) {
-	for url, want := range map[string]string{
-		"https://127.0.0.1:9443":           "https://127.0.0.1:9443/RPC2",
-		"https://example.net":              "https://example.net:443/RPC2",
-		"https://u@[::1]/x":                "https://[::1]:443/RPC2",
-		"http://127.0.0.1":                 "http://127.0.0.1:80/RPC2",
-		"unix:///run/supervisor.sock":      "http://localhost/RPC2",
-		"https://127.0.0.1:9443/ignored?x": "https://127.0.0.1:9443/RPC2",
-	} {
-		c, err := NewClient(url, "", "")
-		if err != nil {
-			t.Fatalf("%s: %v", url, err)
-		}
-		if c.endpoint != want {
-			t.Errorf("%s: endpoint %s, want %s", url, c.endpoint, want)
-		}
-	}
-	var bu *badURLError
-	if _, err := NewClient("ftp://x", "", ""); !errors.As(err, &bu) {
-		t.Fatalf("ftp://: %v", err)
-	}
-}
-
 func TestHTTPSBadFiles(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "nope.pem")
 	for _, files := range []config.CtlTLS{{CAFile: missing}, {CertFile: missing, KeyFile: missing}} {

@@ -1,10 +1,8 @@
 package ctl
 
 import (
-	"context"
 	"errors"
 	"net"
-	"net/http"
 	"os"
 	"strings"
 
@@ -94,19 +92,4 @@ func isLocalServer(url string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-// Get sends a GET of path (e.g. "/api/v1/events") to the server with the
-// client's credentials; the caller closes the body. For `top`.
-func (c *Client) Get(ctx context.Context, path string) (*http.Response, error) {
-	base := strings.TrimSuffix(c.endpoint, "/RPC2")
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Accept", "text/event-stream")
-	if c.auth {
-		req.SetBasicAuth(c.username, c.password)
-	}
-	return c.httpc.Do(req)
 }

@@ -1,24 +1,24 @@
 package top
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"strings"
 	"time"
 
 	"github.com/gosupervisor/gosupervisor/pkg/procstat"
+	"github.com/gosupervisor/gosupervisor/pkg/rpcclient"
 )
 
-// Client is what top needs of supervisorctl's connection: XML-RPC calls
-// and plain GETs (the event stream) on the same server and credentials.
+// Client is what top needs of supervisorctl's connection (an
+// *rpcclient.Client): XML-RPC calls, telling our daemon from the original,
+// and our event stream, on the same server and credentials.
 type Client interface {
 	Call(ctx context.Context, method string, result any, args ...any) error
-	Get(ctx context.Context, path string) (*http.Response, error)
+	Detect(ctx context.Context) (rpcclient.Daemon, error)
+	Events(ctx context.Context, fn func(event string, data []byte) error) error
 }
 
 // Config is how top reaches the daemon.
@@ -36,8 +36,6 @@ type Config struct {
 	// Now lets tests set the clock.
 	Now func() time.Time
 }
-
-const faultUnknownMethod = 1
 
 // Messages from the source and the runner's goroutines to the loop.
 type (
@@ -181,102 +179,50 @@ func shortErr(err error) string {
 	return s
 }
 
-var errNoEvents = errors.New("no event stream")
-
-// detect tells our daemon (gosupervisor.getVersion answers) from the
-// original (UNKNOWN_METHOD).
+// detect tells our daemon from the original.
 func (s *source) detect(ctx context.Context) (Conn, error) {
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	var ver string
-	err := s.cfg.Client.Call(cctx, "gosupervisor.getVersion", &ver)
-	if err == nil {
-		c := Conn{Kind: "events", Daemon: "gosupervisor " + ver}
-		var help string
-		c.Counts = s.cfg.Client.Call(cctx, "system.methodHelp", &help, "gosupervisor.getProcessHistory") == nil
-		return c, nil
-	}
-	if code, _, ok := s.cfg.FaultCode(err); !ok || code != faultUnknownMethod {
+	d, err := s.cfg.Client.Detect(cctx)
+	if err != nil {
 		return Conn{}, err
 	}
-	if err := s.cfg.Client.Call(cctx, "supervisor.getSupervisorVersion", &ver); err != nil {
-		return Conn{}, err
+	if !d.Ours {
+		return Conn{Kind: "polling", Daemon: "supervisor " + d.Version}, nil
 	}
-	return Conn{Kind: "polling", Daemon: "supervisor " + ver}, nil
+	c := Conn{Kind: "events", Daemon: "gosupervisor " + d.Version}
+	var help string
+	c.Counts = s.cfg.Client.Call(cctx, "system.methodHelp", &help, "gosupervisor.getProcessHistory") == nil
+	return c, nil
 }
 
-// events follows GET /api/v1/events until it ends.
+var errNoEvents = rpcclient.ErrNoEvents
+
+// events follows our event stream until it ends.
 func (s *source) events(ctx context.Context, conn Conn) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	resp, err := s.cfg.Client.Get(ctx, "/api/v1/events")
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-		if resp.StatusCode == http.StatusNotFound {
-			return errNoEvents
-		}
-		return fmt.Errorf("GET /api/v1/events: %s", resp.Status)
-	}
-	// Nothing for 45 s (heartbeats come every 15): the daemon is gone.
-	idle := time.AfterFunc(45*time.Second, cancel)
-	defer idle.Stop()
-	br := bufio.NewReaderSize(resp.Body, 1<<16)
-	var event string
-	var data []byte
 	up := false
-	for {
-		line, err := br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			// a long data: line; gather it whole
-			buf := append([]byte(nil), line...)
-			for errors.Is(err, bufio.ErrBufferFull) {
-				line, err = br.ReadSlice('\n')
-				buf = append(buf, line...)
-			}
-			line = buf
+	err := s.cfg.Client.Events(ctx, func(event string, data []byte) error {
+		msg, err := decodeEvent(event, data, conn.Counts)
+		if err != nil || msg == nil {
+			return err
 		}
-		if err != nil {
-			if ctx.Err() != nil && !up {
-				return ctx.Err()
-			}
-			return fmt.Errorf("event stream: %w", err)
-		}
-		idle.Reset(45 * time.Second)
-		text := strings.TrimRight(string(line), "\r\n")
-		switch {
-		case strings.HasPrefix(text, "event: "):
-			event = text[len("event: "):]
-		case strings.HasPrefix(text, "data: "):
-			data = append(data[:0], text[len("data: "):]...)
-		case text == "":
-			if event == "" {
-				continue
-			}
-			msg, err := decodeEvent(event, data, conn.Counts)
-			event = ""
-			if err != nil {
-				return err
-			}
-			if msg == nil {
-				continue
-			}
-			if mp, ok := msg.(msgProcs); ok && !up {
-				up = true
-				c := conn
-				c.Up, c.State = true, mp.state
-				if !s.send(ctx, msgConn(c)) {
-					return ctx.Err()
-				}
-			}
-			if !s.send(ctx, msg) {
+		if mp, ok := msg.(msgProcs); ok && !up {
+			up = true
+			c := conn
+			c.Up, c.State = true, mp.state
+			if !s.send(ctx, msgConn(c)) {
 				return ctx.Err()
 			}
 		}
+		if !s.send(ctx, msg) {
+			return ctx.Err()
+		}
+		return nil
+	})
+	if ctx.Err() != nil && !up {
+		return ctx.Err()
 	}
+	return err
 }
 
 func decodeEvent(event string, data []byte, counts bool) (any, error) {

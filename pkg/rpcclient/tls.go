@@ -1,4 +1,4 @@
-package ctl
+package rpcclient
 
 import (
 	"context"
@@ -14,8 +14,8 @@ import (
 )
 
 // https:// server URLs (EXTENSIONS.md §7): the server is verified against
-// [supervisorctl] ca_file, else the system roots; certfile/keyfile are the
-// client certificate for a server that requires one (mutual TLS).
+// ca_file, else the system roots; certfile/keyfile are the client
+// certificate for a server that requires one (mutual TLS).
 
 // TLSError is a failed TLS connection (or unusable TLS files): the text
 // names the server URL and the reason, e.g.
@@ -58,9 +58,9 @@ type tlsFileError struct{ err error }
 
 func (e *tlsFileError) Error() string { return e.err.Error() }
 
-// asTLSError returns err as a *TLSError when it is a TLS failure (with the
+// AsTLSError returns err as a *TLSError when it is a TLS failure (with the
 // URL the user gave), nil otherwise.
-func asTLSError(err error, serverURL string) *TLSError {
+func AsTLSError(err error, serverURL string) *TLSError {
 	var te *TLSError
 	if errors.As(err, &te) {
 		return te
@@ -104,22 +104,15 @@ func clientTLSConfig(files config.CtlTLS) (*tls.Config, error) {
 	return c, nil
 }
 
-// transportFor prepares tr to reach serverURL and returns the URL prefix
+// Transport prepares tr to reach serverURL and returns the URL prefix
 // ("http://host:port", "https://host:port" or "http://localhost" for a
 // unix socket) that request paths are appended to.
-func transportFor(tr *http.Transport, serverURL string, files config.CtlTLS) (string, error) {
+func Transport(tr *http.Transport, serverURL string, files config.CtlTLS) (string, error) {
 	switch {
 	case strings.HasPrefix(serverURL, "http://"):
-		hostport, err := hostPort(serverURL[len("http://"):], "80")
-		if err != nil {
-			return "", err
-		}
-		return "http://" + hostport, nil
+		return "http://" + hostPort(serverURL[len("http://"):], "80"), nil
 	case strings.HasPrefix(serverURL, "https://"):
-		hostport, err := hostPort(serverURL[len("https://"):], "443")
-		if err != nil {
-			return "", err
-		}
+		hostport := hostPort(serverURL[len("https://"):], "443")
 		tc, err := clientTLSConfig(files)
 		if err != nil {
 			return "", &TLSError{URL: serverURL, Err: err}
@@ -135,5 +128,5 @@ func transportFor(tr *http.Transport, serverURL string, files config.CtlTLS) (st
 		// The original sends "Host: localhost" over unix sockets.
 		return "http://localhost", nil
 	}
-	return "", &badURLError{url: serverURL}
+	return "", &BadURLError{URL: serverURL}
 }
