@@ -370,9 +370,11 @@ func TestPromtool(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "SUCCESS: 5 rules found") {
 		t.Errorf("promtool check rules: %v\n%s", err, out)
 	}
-	out, err = exec.Command(pt, "check", "config", filepath.Join(exampleDir(t), "prometheus.yml")).CombinedOutput()
-	if err != nil {
-		t.Errorf("promtool check config: %v\n%s", err, out)
+	for _, cfg := range []string{"prometheus.yml", "fleet.yml"} {
+		out, err = exec.Command(pt, "check", "config", filepath.Join(exampleDir(t), cfg)).CombinedOutput()
+		if err != nil {
+			t.Errorf("promtool check config %s: %v\n%s", cfg, err, out)
+		}
 	}
 }
 
@@ -536,7 +538,10 @@ scrape_configs:
 
 // dashboardQueries are the example dashboard's expressions with its
 // variables filled in as Grafana would for "All".
-func dashboardQueries(t *testing.T) []string {
+func dashboardQueries(t *testing.T) []string { return dashboardQueriesFor(t, ".*") }
+
+// dashboardQueriesFor fills the node variable with node (a regex).
+func dashboardQueriesFor(t *testing.T, node string) []string {
 	data, err := os.ReadFile(filepath.Join(exampleDir(t), "grafana-dashboard.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -551,7 +556,7 @@ func dashboardQueries(t *testing.T) []string {
 	if err := json.Unmarshal(data, &dash); err != nil {
 		t.Fatalf("dashboard JSON: %v", err)
 	}
-	r := strings.NewReplacer("$__rate_interval", "1m", "$instance", ".*", "$group", ".*")
+	r := strings.NewReplacer("$__rate_interval", "1m", "$node", node, "$instance", ".*", "$group", ".*")
 	var out []string
 	for _, p := range dash.Panels {
 		for _, tg := range p.Targets {
