@@ -38,6 +38,7 @@ func (h *handler) api(r *mux.Router) {
 	r.HandleFunc("/mainlog/clear", h.clearMainLog).Methods(post)
 	r.HandleFunc("/events", h.events).Methods(get)
 	h.historyRoutes(r)
+	h.fleetRoutes(r)
 }
 
 // supervisorJSON identifies the daemon.

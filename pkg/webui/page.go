@@ -40,6 +40,14 @@ type pageData struct {
 	// render): only when some process has a health check.
 	HasHealth bool
 	Boot      listJSON // the same snapshot for the script
+	// Fleet, with [remote:NAME] sections, adds the fleet view's tab.
+	Fleet *fleetPage
+}
+
+// fleetPage is what the page says of the fleet before its script runs.
+type fleetPage struct {
+	Local string // this daemon's node name
+	Nodes int    // how many nodes, this one included
 }
 
 type chipView struct {
@@ -93,6 +101,9 @@ func (h *handler) page(w http.ResponseWriter, r *http.Request) {
 		Message: r.FormValue("message"),
 		Boot:    listJSON{Supervisor: sup, Processes: procs},
 		Rows:    make([]rowView, 0, len(procs)),
+	}
+	if h.opts.Fleet != nil {
+		d.Fleet = &fleetPage{Local: h.nodeName, Nodes: 1 + len(h.opts.Fleet.Snapshot())}
 	}
 	counts := map[string]int{}
 	heads := groupHeads(procs)

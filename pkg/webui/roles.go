@@ -39,6 +39,12 @@ var routeRoles = map[string]config.Role{
 	"/api/v1/events":                                     config.RoleReadonly,
 	"/api/v1/processes/{ns}/history":                     config.RoleReadonly,
 	"/api/v1/processes/{ns}/config":                      config.RoleReadonly,
+	// The fleet view (only with [remote:NAME] sections): its actions
+	// reach the nodes with the console's own credentials for them.
+	"/api/v1/fleet":        config.RoleReadonly,
+	"/api/v1/fleet/events": config.RoleReadonly,
+	"/api/v1/fleet/{node}/processes/{ns}/{action:start|stop|restart}": config.RoleOperator,
+	"/api/v1/fleet/{node}/groups/{name}/{action:start|stop|restart}":  config.RoleOperator,
 }
 
 // routeRole is the role r's route needs.

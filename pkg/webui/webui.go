@@ -9,6 +9,7 @@ package webui
 import (
 	"io/fs"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -33,6 +34,12 @@ type Options struct {
 	// Coalesce is how long the events stream gathers state changes before
 	// sending one update (0 = 50 ms).
 	Coalesce time.Duration
+	// Fleet, for a config with [remote:NAME] sections, adds the fleet
+	// view and its /api/v1/fleet routes (nil = none: the console is as
+	// without it).
+	Fleet FleetSource
+	// NodeName is this daemon's name in the fleet view ("" = the host's).
+	NodeName string
 }
 
 // handler serves the console and the API of one Supervisor.
@@ -44,6 +51,8 @@ type handler struct {
 	opts  Options
 	clock func() time.Time
 	stats *sampler
+	// nodeName is this daemon's name in the fleet view.
+	nodeName string
 }
 
 // New returns the console's handler: "/", "/index.html", "/static/…" and
@@ -66,13 +75,16 @@ func New(sup *supervisor.Supervisor, d *rpc.Server, opts Options) http.Handler {
 		opts.Coalesce = 50 * time.Millisecond
 	}
 	h := &handler{sup: sup, ext: sup, hist: sup, rpc: d, opts: opts, clock: opts.Clock, stats: newSampler(opts.ProcRoot, opts.Clock)}
+	if opts.Fleet != nil {
+		h.nodeName = localName(opts)
+	}
 
 	r := mux.NewRouter()
 	r.Use(securityHeaders, sameOrigin, checkRole)
 	r.HandleFunc("/", h.page).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/index.html", h.page).Methods(http.MethodGet, http.MethodHead)
 	static, _ := fs.Sub(web.Assets, "static")
-	r.PathPrefix("/static/").Handler(http.StripPrefix("/static/", noDirs(http.FileServerFS(static)))).
+	r.PathPrefix("/static/").Handler(http.StripPrefix("/static/", noDirs(h.fleetAssets(http.FileServerFS(static))))).
 		Methods(http.MethodGet, http.MethodHead)
 	h.api(r.PathPrefix("/api/v1").Subrouter())
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -93,6 +105,18 @@ func securityHeaders(next http.Handler) http.Handler {
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("Referrer-Policy", "no-referrer")
 		hd.Set("X-Frame-Options", "DENY")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// fleetAssets hides the fleet view's script and style when there is no
+// fleet, so that such a console serves what it served before.
+func (h *handler) fleetAssets(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h.opts.Fleet == nil && strings.HasPrefix(r.URL.Path, "fleet.") {
+			http.NotFound(w, r)
+			return
+		}
 		next.ServeHTTP(w, r)
 	})
 }
