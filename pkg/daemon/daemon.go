@@ -53,6 +53,9 @@ const readyFDEnv = "GOSUPERVISOR_READY_FD"
 // returns the process exit status.
 func Main(argv []string, stdout, stderr io.Writer, deps Deps) int {
 	prog := argv[0]
+	if len(argv) > 1 && argv[1] == exportCommand {
+		return exportMain(prog, argv[2:], stdout, stderr)
+	}
 	opts, err := ParseArgs(argv[1:])
 	if err != nil {
 		return usage(stderr, prog, err.Error())
