@@ -642,3 +642,19 @@ func (m *Model) ActionDone(a Action, err error) {
 	}
 	m.Message(a.What()+": done", false)
 }
+
+// Visible lists the namespecs of the table rows on screen (top's polling
+// of the original refreshes these every second and the rest less often).
+func (m *Model) Visible() []string {
+	m.rebuild()
+	if len(m.view) == 0 {
+		return nil
+	}
+	top := m.scroll()
+	end := min(top+m.bodyRows(), len(m.view))
+	out := make([]string, 0, end-top)
+	for _, r := range m.view[top:end] {
+		out = append(out, r.Namespec())
+	}
+	return out
+}

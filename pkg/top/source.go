@@ -72,6 +72,8 @@ type xmlProc struct {
 	Exitstatus  int64  `xmlrpc:"exitstatus"`
 	Pid         int64  `xmlrpc:"pid"`
 	Description string `xmlrpc:"description"`
+	// a multicall answers a fault struct in place of a gone process
+	FaultCode int64 `xmlrpc:"faultCode"`
 }
 
 // apiProc is a process of our event stream (docs/API.md).
@@ -124,9 +126,9 @@ func (x *xmlProc) proc() Proc {
 
 // source feeds the loop, reconnecting for as long as ctx lives.
 type source struct {
-	cfg  Config
-	out  chan<- any
-	poke chan struct{} // an action finished: poll now (no sooner than PollEvery)
+	cfg   Config
+	out   chan<- any
+	shown *shown // the rows on screen, for polling the original
 }
 
 func (s *source) send(ctx context.Context, m any) bool {
@@ -252,76 +254,6 @@ func decodeEvent(event string, data []byte, counts bool) (any, error) {
 		return u, nil
 	}
 	return nil, nil
-}
-
-// poll asks getAllProcessInfo every PollEvery (sooner after an action,
-// but never more often), and reads CPU/RSS from /proc when local.
-func (s *source) poll(ctx context.Context, conn Conn) error {
-	every := s.cfg.PollEvery
-	if every <= 0 {
-		every = time.Second
-	}
-	var usage *usageReader
-	if s.cfg.Local {
-		usage = newUsageReader()
-	}
-	var last time.Time
-	up := false
-	for {
-		var infos []xmlProc
-		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		err := s.cfg.Client.Call(cctx, "supervisor.getAllProcessInfo", &infos)
-		cancel()
-		if err != nil {
-			return err
-		}
-		var state struct {
-			Statename string `xmlrpc:"statename"`
-		}
-		last = time.Now()
-		procs := make([]Proc, len(infos))
-		for i := range infos {
-			procs[i] = infos[i].proc()
-		}
-		if !up {
-			up = true
-			c := conn
-			c.Up = true
-			if s.cfg.Client.Call(ctx, "supervisor.getState", &state) == nil {
-				c.State = state.Statename
-			}
-			if !s.send(ctx, msgConn(c)) {
-				return ctx.Err()
-			}
-		}
-		if !s.send(ctx, msgProcs{procs: procs, full: true}) {
-			return ctx.Err()
-		}
-		if usage != nil {
-			if u := usage.read(procs, last); len(u) > 0 && !s.send(ctx, u) {
-				return ctx.Err()
-			}
-		}
-		// a second between the answer and the next call: the original
-		// takes long to answer for 1,000 processes, and decoding that
-		// answer back to back would cost top more CPU than it should
-		wait := time.NewTimer(every)
-		select {
-		case <-ctx.Done():
-			wait.Stop()
-			return ctx.Err()
-		case <-wait.C:
-		case <-s.poke:
-			wait.Stop()
-			if d := every - time.Since(last); d > 0 {
-				select {
-				case <-ctx.Done():
-					return ctx.Err()
-				case <-time.After(d):
-				}
-			}
-		}
-	}
 }
 
 // usageReader computes CPU % (over the time since the previous reading of

@@ -44,8 +44,8 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	w, h := scr.Size()
 	m := NewModel(w, h, now)
 	r := &runner{cfg: cfg, scr: scr, m: m, styles: styles(mono), msgs: make(chan any, 64)}
-	src := &source{cfg: cfg, out: r.msgs, poke: make(chan struct{}, 1)}
-	r.poke = src.poke
+	src := &source{cfg: cfg, out: r.msgs, shown: &shown{}}
+	r.shown = src.shown
 	go src.run(ctx)
 
 	events := make(chan tcell.Event, 16)
@@ -111,7 +111,7 @@ type runner struct {
 	m      *Model
 	styles map[Style]tcell.Style
 	msgs   chan any
-	poke   chan struct{}
+	shown  *shown
 
 	logGen    int
 	logCancel context.CancelFunc
@@ -159,6 +159,7 @@ func (r *runner) draw() {
 		}
 	}
 	r.scr.Show()
+	r.shown.set(r.m.Visible())
 }
 
 func (r *runner) apply(msg any) {
@@ -175,10 +176,6 @@ func (r *runner) apply(msg any) {
 		m.SetConn(Conn(v))
 	case msgAction:
 		m.ActionDone(v.a, v.err)
-		select {
-		case r.poke <- struct{}{}:
-		default:
-		}
 	case msgLog:
 		if m.Log == nil || v.gen != r.logGen {
 			return
