@@ -47,6 +47,7 @@ type Options struct {
 	TLS         config.CtlTLS
 	Interactive bool
 	Args        []string // the command and its arguments, if any
+	ConfigPath  string   // the -c file or the one found, "" for none (fleet reads its [remote:NAME])
 }
 
 // exitRequest ends the program during option parsing: a usage error (exit 2,
@@ -284,6 +285,7 @@ func parseOptions(progname string, args []string, cfg ConfigSource) (*Options, e
 		TLS:         settings.TLS,
 		Interactive: *interactive || len(rest) == 0,
 		Args:        rest,
+		ConfigPath:  path,
 	}
 	return o, nil
 }

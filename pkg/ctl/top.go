@@ -14,7 +14,8 @@ import (
 // the original's (as `status --json` is not in `help status`).
 func extraCommands() map[string]command {
 	return map[string]command{
-		"top": {run: noStop(doTop), help: helpTop},
+		"top":   {run: noStop(doTop), help: helpTop},
+		"fleet": {run: noStop(doFleet), help: helpFleet},
 	}
 }
 

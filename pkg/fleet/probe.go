@@ -128,20 +128,24 @@ func pollOnce(ctx context.Context, c *rpcclient.Client, n *Node) error {
 	return nil
 }
 
-// failed records why a node is not up: auth failed for a 401 (or our
-// role's UNAUTHORIZED fault), unreachable otherwise.
+// failed records why a node is not up.
 func failed(n *Node, err error) {
+	n.State, n.Error = Failure(err)
+}
+
+// Failure classifies an error of a request to a node: AuthFailed for a
+// 401 (or our role's UNAUTHORIZED fault), Unreachable otherwise, with the
+// short reason shown to users.
+func Failure(err error) (State, string) {
 	var pe *rpcclient.ProtocolError
 	var f *Fault
 	switch {
 	case errors.As(err, &pe) && pe.Status == 401:
-		n.State = AuthFailed
+		return AuthFailed, reason(err)
 	case errors.As(err, &f) && f.Code == int(fault.Unauthorized):
-		n.State = AuthFailed
-	default:
-		n.State = Unreachable
+		return AuthFailed, reason(err)
 	}
-	n.Error = reason(err)
+	return Unreachable, reason(err)
 }
 
 // reason keeps the useful end of a transport error ("dial unix /x:
