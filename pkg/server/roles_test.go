@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/gosupervisor/gosupervisor/pkg/config"
+	"github.com/gosupervisor/gosupervisor/pkg/fleet"
 	"github.com/gosupervisor/gosupervisor/pkg/rpc"
 	"github.com/gosupervisor/gosupervisor/pkg/webui"
 )
@@ -45,7 +46,7 @@ func (e *engine) rolesHandler(sc config.HTTPServer) (http.Handler, *webuiRouter)
 	h := Handler(e.sup, e.log, sc, Options{
 		Poll: 20 * time.Millisecond, AuthFailDelay: -1, Users: testUsers, Audit: true,
 		UI: func(d *rpc.Server) http.Handler {
-			h := webui.New(e.sup, d, webui.Options{})
+			h := webui.New(e.sup, d, webui.Options{Fleet: noFleet{}})
 			wr.r, _ = h.(*mux.Router)
 			return h
 		},
@@ -54,6 +55,16 @@ func (e *engine) rolesHandler(sc config.HTTPServer) (http.Handler, *webuiRouter)
 }
 
 type webuiRouter struct{ r *mux.Router }
+
+// noFleet is a fleet without remote nodes, so that the console has its
+// fleet routes.
+type noFleet struct{}
+
+func (noFleet) Snapshot() []fleet.Node             { return nil }
+func (noFleet) Changed() (<-chan struct{}, func()) { return make(chan struct{}), func() {} }
+func (noFleet) Call(context.Context, string, string, ...any) (any, error) {
+	return nil, fleet.ErrNoNode
+}
 
 // asRole runs one request as role (RoleNone: without credentials). Streams
 // are cut once their headers are out.
@@ -141,6 +152,10 @@ var routeCases = []routeCase{
 	{"GET", "/api/v1/mainlog/stream", "", config.RoleReadonly},
 	{"POST", "/api/v1/mainlog/clear", "", config.RoleAdmin},
 	{"GET", "/api/v1/events", "", config.RoleReadonly},
+	{"GET", "/api/v1/fleet", "", config.RoleReadonly},
+	{"GET", "/api/v1/fleet/events", "", config.RoleReadonly},
+	{"POST", "/api/v1/fleet/nosuch/processes/nosuch/stop", "", config.RoleOperator},
+	{"POST", "/api/v1/fleet/nosuch/groups/nosuch/restart", "", config.RoleOperator},
 }
 
 // templates are the path templates of a router's routes.

@@ -113,7 +113,7 @@
       if (!n) {
         const all = fl.order.map((x) => fl.nodes.get(x));
         const up = all.filter(isUp).length;
-        b.dataset.nstate = up === all.length ? 'up' : 'unreachable';
+        b.dataset.nstate = up === all.length ? 'up' : up ? 'partial' : 'unreachable';
         setText($('.nname', b), 'All nodes');
         setText($('.nst', b), `${up}/${all.length} up`);
         const procs = all.reduce((s, x) => s + x.processes.length, 0);
@@ -155,7 +155,7 @@
   // ------------------------------------------------------------ rows
 
   const ROW =
-    '<td class="node"></td><td class="state"><span class="badge"></span></td><td class="name"></td>' +
+    '<td class="node"><span class="nn"></span><span class="nst" hidden></span></td><td class="state"><span class="badge"></span></td><td class="name"></td>' +
     '<td class="num pid" data-label="pid"></td><td class="num uptime" data-label="up"></td><td class="desc"></td>' +
     '<td class="actions-c"><div class="actions"><button type="button" class="btn" data-act="start">Start</button>' +
     '<button type="button" class="btn" data-act="restart">Restart</button></div></td>';
@@ -165,6 +165,17 @@
     if (!tr) { tr = make(); fl.rows.set(key, tr); }
     tr.dataset.used = '1';
     return tr;
+  }
+
+  // The node's name, and its state when it is not up (text, not colour
+  // alone: the rows are its last known ones).
+  function nodeCell(td, n) {
+    td.dataset.nstate = n.state;
+    setText($('.nn', td), n.name);
+    const st = $('.nst', td);
+    st.hidden = isUp(n);
+    setText(st, n.state);
+    td.title = isUp(n) ? n.name : `${n.name}: ${n.state}${n.error ? ' (' + n.error + ')' : ''}`;
   }
 
   function procRow(n, p, sectioned) {
@@ -179,7 +190,7 @@
     tr.dataset.state = p.statename;
     tr.fleetProc = [n, p]; // for the uptime ticker
     tr.classList.toggle('stale', !isUp(n));
-    setText($('.node', tr), n.name);
+    nodeCell($('.node', tr), n);
     const b = $('.badge', tr);
     b.dataset.state = p.statename;
     setText(b, p.statename);
@@ -223,11 +234,11 @@
       const t = document.createElement('tr');
       t.className = 'nodemsg';
       t.dataset.node = n.name;
-      t.innerHTML = '<td class="node"></td><td class="msg" colspan="6"></td>';
+      t.innerHTML = '<td class="node"><span class="nn"></span><span class="nst" hidden></span></td><td class="msg" colspan="6"></td>';
       return t;
     });
     tr.dataset.nstate = n.state;
-    setText($('.node', tr), n.name);
+    nodeCell($('.node', tr), n);
     setText($('.msg', tr), isUp(n) ? 'no programs' : n.state === 'connecting' ? 'connecting…' : `${n.state}${n.error ? ': ' + n.error : ''}`);
     return tr;
   }
