@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/gosupervisor/gosupervisor/pkg/config"
+	"github.com/gosupervisor/gosupervisor/pkg/loglevel"
 	"github.com/gosupervisor/gosupervisor/pkg/pyfmt"
 	"github.com/gosupervisor/gosupervisor/pkg/sdexport"
 )
@@ -120,7 +121,14 @@ func exportSystemd(cfg *config.Config, dir, prefix string, stdout, stderr io.Wri
 		fmt.Fprintf(stderr, "Error: %v\n", err)
 		return exportFailed
 	}
-	for _, w := range append(res.Warnings, overrides(res.Files, dir)...) {
+	var warnings []string
+	for _, m := range cfg.Messages {
+		if m.Level == loglevel.Warn {
+			warnings = append(warnings, m.Text)
+		}
+	}
+	warnings = append(append(warnings, res.Warnings...), overrides(res.Files, dir)...)
+	for _, w := range warnings {
 		fmt.Fprintf(stderr, "Warning: %s\n", w)
 	}
 	if err := writeUnits(dir, res.Files); err != nil {
