@@ -163,7 +163,7 @@ func (e *exporter) environment(u *unitFile, p *config.Process) error {
 		files++
 	}
 	if files > 0 {
-		u.note("environment_file: systemd reads KEY=VALUE lines; 'export ' prefixes are ours")
+		u.note("environment_file: systemd's EnvironmentFile= reads KEY=VALUE lines, not 'export KEY=VALUE'")
 		if len(p.Environment) > 0 {
 			u.note("environment over environment_file: under systemd the file's variables win over Environment=")
 		}
