@@ -173,3 +173,37 @@ func checkEveryKey(t *testing.T, dir string, units map[string]string) {
 	has("late.service", "Requires=tools-report.1.service")
 	has("tools-cron.service", "Requires=web-ui.service")
 }
+
+// TestExportOddPaths: paths with blanks and '%', a command found on the
+// program's own PATH, tabs and newlines in arguments; verify must find
+// the quoted command and accept every value.
+func TestExportOddPaths(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "sp ace")
+	trueBin, err := os.ReadFile("/bin/true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "bin", "my prog"), string(trueBin), 0o755)
+	conf := filepath.Join(dir, "supervisord.conf")
+	writeFile(t, conf, `[supervisord]
+[program:a]
+command="%(here)s/bin/my prog" x
+directory=%(here)s
+stdout_logfile=%(here)s/out %%%% log
+environment_file=-%(here)s/e nv
+[program:b]
+command="my prog" "tab	x" 'nl
+  y'
+environment=PATH="%(here)s/bin"
+`, 0o644)
+	units := exportAndVerify(t, conf, nil)
+	has := func(unit, line string) {
+		t.Helper()
+		if !slices.Contains(strings.Split(units[unit], "\n"), line) {
+			t.Errorf("%s: no line %q in\n%s", unit, line, units[unit])
+		}
+	}
+	has("a.service", `ExecStart="`+dir+`/bin/my prog" x`)
+	has("a.service", "StandardOutput=append:"+dir+"/out %% log")
+	has("b.service", `ExecStart=@"`+dir+`/bin/my prog" "my prog" "tab\tx" "nl\ny"`)
+}
