@@ -208,7 +208,7 @@ func (u *unitFile) bytes() []byte {
 		writeComment(&b, c)
 	}
 	if len(u.unmapped) > 0 {
-		writeComment(&b, "Not mapped (no systemd equivalent):")
+		writeComment(&b, "Not mapped, or only approximated (systemd has no equivalent):")
 		for _, c := range u.unmapped {
 			writeComment(&b, "  "+c)
 		}
