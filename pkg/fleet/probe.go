@@ -24,10 +24,11 @@ var probeCalls = []any{
 
 // probe asks a node everything a Node holds, in one request.
 func probe(ctx context.Context, c *rpcclient.Client, n *Node) error {
-	var res []any
-	if err := c.Call(ctx, "system.multicall", &res, probeCalls); err != nil {
+	v, err := c.CallAny(ctx, "system.multicall", probeCalls)
+	if err != nil {
 		return err
 	}
+	res, _ := v.([]any)
 	if len(res) != len(probeCalls) {
 		return fmt.Errorf("multicall on %s: %d answers for %d calls", c.URL(), len(res), len(probeCalls))
 	}
@@ -116,8 +117,8 @@ func sortProcesses(ps []Process) {
 
 // pollOnce refreshes a known original's processes (getAllProcessInfo).
 func pollOnce(ctx context.Context, c *rpcclient.Client, n *Node) error {
-	var all any
-	if err := c.Call(ctx, "supervisor.getAllProcessInfo", &all); err != nil {
+	all, err := c.CallAny(ctx, "supervisor.getAllProcessInfo")
+	if err != nil {
 		return err
 	}
 	ps, err := processes(all)

@@ -128,8 +128,7 @@ func (w *Watcher) Call(ctx context.Context, node, method string, args ...any) (a
 		ctx, cancel = context.WithTimeout(ctx, w.opts.Timeout)
 		defer cancel()
 	}
-	var res any
-	err := w.callers[i].Call(ctx, method, &res, args...)
+	res, err := w.callers[i].CallAny(ctx, method, args...)
 	select {
 	case w.pokes[i] <- struct{}{}:
 	default:

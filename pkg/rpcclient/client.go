@@ -146,6 +146,14 @@ func (c *Client) protocolError(resp *http.Response) *ProtocolError {
 }
 
 func decode(method string, data []byte, result any) error {
+	if raw, ok := result.(*rawAnswer); ok {
+		v, err := decodeFast(data)
+		if !errors.Is(err, errFastUnknown) {
+			raw.v = v
+			return err
+		}
+		result = &raw.v
+	}
 	r := xmlrpc.Response(data)
 	if err := r.Err(); err != nil {
 		var fe xmlrpc.FaultError

@@ -1,0 +1,92 @@
+package fleet_test
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gosupervisor/gosupervisor/internal/testutil"
+	"github.com/gosupervisor/gosupervisor/tests/compat/harness"
+)
+
+// BenchmarkFleetStatus20x200 (issue 19): `supervisorctl fleet status` over
+// 20 of our daemons × 200 programs on 127.0.0.1 against one node's
+// `status`, medians of 9 runs each. Run it with
+// go test -run '^$' -bench FleetStatus -benchtime 1x ./tests/fleet
+func BenchmarkFleetStatus20x200(b *testing.B) {
+	const nodes, programs, reps = 20, 200, 9
+	dir := b.TempDir()
+	var fleetConf strings.Builder
+	var urls []string
+	for i := range nodes {
+		url := startBenchNode(b, filepath.Join(dir, fmt.Sprint(i)), programs)
+		urls = append(urls, url)
+		fmt.Fprintf(&fleetConf, "[remote:node%02d]\nserverurl=%s\n\n", i, url)
+	}
+	conf := filepath.Join(dir, "fleet.conf")
+	if err := os.WriteFile(conf, []byte(fleetConf.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		one := median(b, reps, programs, bins.Supervisorctl, "-s", urls[0], "status")
+		all := median(b, reps, nodes*programs, bins.Supervisorctl, "-c", conf, "fleet", "status")
+		b.ReportMetric(float64(one.Microseconds())/1000, "ms/status")
+		b.ReportMetric(float64(all.Microseconds())/1000, "ms/fleet-status")
+		b.ReportMetric(float64(all)/float64(one), "ratio")
+		b.Logf("one node's status %v, fleet status over %d nodes %v (%.2f×)", one, nodes, all, float64(all)/float64(one))
+	}
+}
+
+// startBenchNode runs one of our daemons with n sleeping programs and
+// returns its http:// URL once they all run.
+func startBenchNode(b *testing.B, dir string, n int) string {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	port := testutil.FreePort(b)
+	var c strings.Builder
+	fmt.Fprintf(&c, "[supervisord]\nlogfile=%[1]s/supervisord.log\npidfile=%[1]s/supervisord.pid\nchildlogdir=%[1]s\n\n"+
+		"[unix_http_server]\nfile=%[1]s/s.sock\n\n[inet_http_server]\nport=127.0.0.1:%[2]d\n\n"+
+		"[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n", dir, port)
+	for i := range n {
+		fmt.Fprintf(&c, "[program:p%d]\ncommand=/bin/sleep 100000\nstartsecs=0\n\n", i)
+	}
+	conf := filepath.Join(dir, "supervisord.conf")
+	if err := os.WriteFile(conf, []byte(c.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	harness.StartDaemon(b, "go", bins.Supervisord, conf, filepath.Join(dir, "s.sock"), nil)
+	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	if !testutil.WaitUntil(60*time.Second, func() bool {
+		out, err := exec.Command(bins.Supervisorctl, "-s", url, "status").Output()
+		return err == nil && strings.Count(string(out), "RUNNING") == n
+	}) {
+		b.Fatalf("%s: not all %d programs running", url, n)
+	}
+	return url
+}
+
+// median runs the command reps times and returns the median wall time;
+// each run must list want processes, all running.
+func median(b *testing.B, reps, want int, bin string, args ...string) time.Duration {
+	var ds []time.Duration
+	for range reps {
+		start := time.Now()
+		cmd := exec.Command(bin, args...)
+		out, err := cmd.Output()
+		ds = append(ds, time.Since(start))
+		if os.Getenv("FLEET_BENCH_CPU") != "" {
+			b.Logf("%s: wall %v, user %v, sys %v", args[len(args)-1], ds[len(ds)-1], cmd.ProcessState.UserTime(), cmd.ProcessState.SystemTime())
+		}
+		if err != nil || strings.Count(string(out), "RUNNING") != want {
+			b.Fatalf("%v: %v, %d RUNNING lines", args, err, strings.Count(string(out), "RUNNING"))
+		}
+	}
+	slices.Sort(ds)
+	return ds[len(ds)/2]
+}
