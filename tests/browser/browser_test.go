@@ -79,7 +79,7 @@ process_name=%(program_name)s_%(process_num)d
 startsecs=0
 `
 
-func repoRoot(t *testing.T) string {
+func repoRoot(t testing.TB) string {
 	t.Helper()
 	root, err := filepath.Abs("../..")
 	if err != nil {
@@ -92,7 +92,7 @@ func repoRoot(t *testing.T) string {
 }
 
 // requireTools fails (never skips) when the browser stack is missing.
-func requireTools(t *testing.T, root string) {
+func requireTools(t testing.TB, root string) {
 	t.Helper()
 	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
 		t.Fatalf("Debian's chromium is required for the web console test (apt-get install chromium, or make test-deps): %v", err)
@@ -112,7 +112,7 @@ type daemon struct {
 	done chan error
 }
 
-func startDaemon(t *testing.T, argv []string, env []string) *daemon {
+func startDaemon(t testing.TB, argv []string, env []string) *daemon {
 	t.Helper()
 	d := &daemon{cmd: exec.Command(argv[0], argv[1:]...), out: &strings.Builder{}, done: make(chan error, 1)}
 	d.cmd.Env = append(os.Environ(), env...)
@@ -124,7 +124,7 @@ func startDaemon(t *testing.T, argv []string, env []string) *daemon {
 	return d
 }
 
-func (d *daemon) stop(t *testing.T) {
+func (d *daemon) stop(t testing.TB) {
 	t.Helper()
 	_ = d.cmd.Process.Signal(syscall.SIGTERM)
 	select {
@@ -169,7 +169,7 @@ func (d *daemon) waitConsole(url, user, pass string, within time.Duration) (bool
 }
 
 // buildDaemon builds cmd/supervisord for one test.
-func buildDaemon(t *testing.T, root string) string {
+func buildDaemon(t testing.TB, root string) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "supervisord")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/supervisord")

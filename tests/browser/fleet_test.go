@@ -55,7 +55,7 @@ autostart=false
 )
 
 // nodeConf writes one node's config in dir/name.conf.
-func nodeConf(t *testing.T, dir, name string, port int, body string) string {
+func nodeConf(t testing.TB, dir, name string, port int, body string) string {
 	t.Helper()
 	d := filepath.Join(dir, name)
 	if err := os.MkdirAll(d, 0o755); err != nil {
@@ -70,7 +70,7 @@ func nodeConf(t *testing.T, dir, name string, port int, body string) string {
 }
 
 // waitRPC polls until url's /RPC2 answers supervisor.getState.
-func waitRPC(t *testing.T, d *daemon, url string) {
+func waitRPC(t testing.TB, d *daemon, url string) {
 	t.Helper()
 	body := `<?xml version="1.0"?><methodCall><methodName>supervisor.getState</methodName><params></params></methodCall>`
 	ok := testutil.WaitUntil(15*time.Second, func() bool {

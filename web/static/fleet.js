@@ -18,6 +18,7 @@
     order: [],          // node names, local first
     nodes: new Map(),   // name → node JSON (+ skew: node seconds − local seconds)
     rows: new Map(),    // row key → <tr>
+    sections: new Map(), // node name → its rows' section
     node: '',           // the node filter ('' = all)
     states: new Set(),  // state chips switched on (empty = all)
     filter: '',
@@ -154,11 +155,15 @@
 
   // ------------------------------------------------------------ rows
 
-  const ROW =
-    '<td class="node"><span class="nn"></span><span class="nst" hidden></span></td><td class="state"><span class="badge"></span></td><td class="name"></td>' +
+  const COLS = '<colgroup><col class="c-node"><col class="c-state"><col class="c-name"><col class="c-pid"><col class="c-uptime"><col class="c-desc"><col class="c-factions"></colgroup>';
+  const NODE_CELL = '<td class="node"><span class="nn"></span><span class="nst" hidden></span></td>';
+  // One row is parsed once and cloned: thousands of rows come in one sync.
+  const ROW = document.createElement('template');
+  ROW.innerHTML = '<table><tbody><tr>' + NODE_CELL + '<td class="state"><span class="badge"></span></td><td class="name"></td>' +
     '<td class="num pid" data-label="pid"></td><td class="num uptime" data-label="up"></td><td class="desc"></td>' +
     '<td class="actions-c"><div class="actions"><button type="button" class="btn" data-act="start">Start</button>' +
-    '<button type="button" class="btn" data-act="restart">Restart</button></div></td>';
+    '<button type="button" class="btn" data-act="restart">Restart</button></div></td></tr></tbody></table>';
+  const ROW_TR = ROW.content.querySelector('tr');
 
   function row(key, make) {
     let tr = fl.rows.get(key);
@@ -170,9 +175,10 @@
   // The node's name, and its state when it is not up (text, not colour
   // alone: the rows are its last known ones).
   function nodeCell(td, n) {
+    if (td.dataset.nstate === n.state && td.firstChild.textContent === n.name) return;
     td.dataset.nstate = n.state;
-    setText($('.nn', td), n.name);
-    const st = $('.nst', td);
+    setText(td.firstChild, n.name);
+    const st = td.lastChild;
     st.hidden = isUp(n);
     setText(st, n.state);
     td.title = isUp(n) ? n.name : `${n.name}: ${n.state}${n.error ? ' (' + n.error + ')' : ''}`;
@@ -181,32 +187,33 @@
   function procRow(n, p, sectioned) {
     const ns = namespec(p);
     const tr = row(`p\u0000${n.name}\u0000${ns}`, () => {
-      const t = document.createElement('tr');
-      t.innerHTML = ROW;
+      const t = ROW_TR.cloneNode(true);
       t.dataset.node = n.name;
       t.dataset.fns = ns;
+      const c = t.cells;
+      t.fc = { node: c[0], badge: c[1].firstChild, name: c[2], pid: c[3], uptime: c[4], desc: c[5], toggle: c[6].firstChild.firstChild, restart: c[6].firstChild.lastChild };
       return t;
     });
+    const c = tr.fc, up = isUp(n);
     tr.dataset.state = p.statename;
     tr.fleetProc = [n, p]; // for the uptime ticker
-    tr.classList.toggle('stale', !isUp(n));
-    nodeCell($('.node', tr), n);
-    const b = $('.badge', tr);
-    b.dataset.state = p.statename;
-    setText(b, p.statename);
-    setText($('.name', tr), sectioned || p.group === p.name ? p.name : ns);
-    $('.name', tr).title = `${n.name}:${ns}`;
-    setText($('.pid', tr), p.pid || '–');
-    setText($('.uptime', tr), p.pid && p.start ? fmtUptime(Date.now() / 1000 + n.skew - p.start) : '–');
-    const desc = $('.desc', tr), text = describe(n, p);
-    setText(desc, text);
-    desc.title = text;
-    desc.classList.toggle('err', p.statename === 'FATAL' || p.statename === 'BACKOFF' || !!p.spawnerr);
-    const toggle = $('[data-act]', tr), verb = STARTABLE.has(p.statename) ? 'start' : 'stop';
-    toggle.dataset.act = verb;
-    setText(toggle, verb === 'start' ? 'Start' : 'Stop');
-    toggle.disabled = !isUp(n) || p.statename === 'STOPPING' || p.statename === 'UNKNOWN';
-    $('[data-act="restart"]', tr).disabled = !isUp(n) || p.statename === 'STOPPING';
+    tr.classList.toggle('stale', !up);
+    nodeCell(c.node, n);
+    c.badge.dataset.state = p.statename;
+    setText(c.badge, p.statename);
+    setText(c.name, sectioned || p.group === p.name ? p.name : ns);
+    c.name.title = `${n.name}:${ns}`;
+    setText(c.pid, p.pid || '–');
+    setText(c.uptime, p.pid && p.start ? fmtUptime(Date.now() / 1000 + n.skew - p.start) : '–');
+    const text = describe(n, p);
+    setText(c.desc, text);
+    c.desc.title = text;
+    c.desc.classList.toggle('err', p.statename === 'FATAL' || p.statename === 'BACKOFF' || !!p.spawnerr);
+    const verb = STARTABLE.has(p.statename) ? 'start' : 'stop';
+    c.toggle.dataset.act = verb;
+    setText(c.toggle, verb === 'start' ? 'Start' : 'Stop');
+    c.toggle.disabled = !up || p.statename === 'STOPPING' || p.statename === 'UNKNOWN';
+    c.restart.disabled = !up || p.statename === 'STOPPING';
     return tr;
   }
 
@@ -234,7 +241,7 @@
       const t = document.createElement('tr');
       t.className = 'nodemsg';
       t.dataset.node = n.name;
-      t.innerHTML = '<td class="node"><span class="nn"></span><span class="nst" hidden></span></td><td class="msg" colspan="6"></td>';
+      t.innerHTML = NODE_CELL + '<td class="msg" colspan="6"></td>';
       return t;
     });
     tr.dataset.nstate = n.state;
@@ -267,16 +274,47 @@
     }
   }
 
+  // Each node's rows are a table of their own (same columns) in a section
+  // that the browser lays out only near the screen (content-visibility):
+  // thousands of rows cost what the visible ones do.
+  function section(name) {
+    let sec = fl.sections.get(name);
+    if (!sec) {
+      sec = document.createElement('div');
+      sec.className = 'fsec';
+      sec.dataset.node = name;
+      sec.innerHTML = `<table class="procs fleet-procs">${COLS}<tbody></tbody></table>`;
+      fl.sections.set(name, sec);
+    }
+    return sec;
+  }
+
+  function sameChildren(el, want) {
+    if (el.children.length !== want.length) return false;
+    for (let i = 0; i < want.length; i++) if (el.children[i] !== want[i]) return false;
+    return true;
+  }
+
   function render() {
     for (const tr of fl.rows.values()) tr.dataset.used = '';
-    const out = [];
-    for (const name of fl.order) if (!fl.node || fl.node === name) nodeRows(fl.nodes.get(name), out);
+    const secs = [];
+    let count = 0;
+    for (const name of fl.order) {
+      if (fl.node && fl.node !== name) continue;
+      const out = [];
+      nodeRows(fl.nodes.get(name), out);
+      if (!out.length) continue;
+      const sec = section(name), body = sec.querySelector('tbody');
+      if (!sameChildren(body, out)) body.replaceChildren(...out);
+      sec.style.containIntrinsicSize = `auto ${out.length * 41}px`;
+      secs.push(sec);
+      count += out.length;
+    }
     for (const [key, tr] of fl.rows) if (!tr.dataset.used) { tr.remove(); fl.rows.delete(key); }
-    const body = $('#fleet-rows');
-    let same = body.children.length === out.length;
-    for (let i = 0; same && i < out.length; i++) same = body.children[i] === out[i];
-    if (!same) body.replaceChildren(...out);
-    $('#fleet-empty').hidden = out.length > 0;
+    for (const name of fl.sections.keys()) if (!fl.nodes.has(name)) fl.sections.delete(name);
+    const box = $('#fleet-rows');
+    if (!sameChildren(box, secs)) box.replaceChildren(...secs);
+    $('#fleet-empty').hidden = count > 0;
     renderCards();
     renderChips();
   }
@@ -386,8 +424,8 @@
       if (!tr.fleetProc) continue;
       const [n, p] = tr.fleetProc;
       if (!p.pid || !p.start) continue;
-      setText($('.uptime', tr), fmtUptime(Date.now() / 1000 + n.skew - p.start));
-      if (p.statename === 'RUNNING') setText($('.desc', tr), describe(n, p));
+      setText(tr.fc.uptime, fmtUptime(Date.now() / 1000 + n.skew - p.start));
+      if (p.statename === 'RUNNING') setText(tr.fc.desc, describe(n, p));
     }
   }, 1000);
 
