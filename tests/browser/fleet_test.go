@@ -1,12 +1,14 @@
 package browser
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -115,4 +117,69 @@ func TestFleetInChromium(t *testing.T) {
 
 	runNode(t, root, "fleet.mjs", urlOf(pa), artifacts, "fleet", urlOf(pb), urlOf(pp), strconv.Itoa(beta.cmd.Process.Pid))
 	requireShots(t, artifacts, "fleet", "desktop", "filter", "down", "local", "phone", "phone-top")
+}
+
+// TestFleetFollowsReload: the console watches the remotes of the config
+// it runs: after SIGHUP those of the new file, and none (no fleet routes)
+// once the file has no [remote:NAME] left.
+func TestFleetFollowsReload(t *testing.T) {
+	root := repoRoot(t)
+	bin := buildDaemon(t, root)
+	dir := t.TempDir()
+	port := testutil.FreePort(t)
+	url := "http://127.0.0.1:" + strconv.Itoa(port)
+	remote := func(name string) string {
+		return fmt.Sprintf("\n[remote:%s]\nserverurl=http://127.0.0.1:%d\n", name, testutil.FreePort(t))
+	}
+	conf := nodeConf(t, dir, "console", port, alphaPrograms+remote("old"))
+	d := startDaemon(t, []string{bin, "-n", "-c", conf}, nil)
+	defer d.stop(t)
+	waitRPC(t, d, url)
+	// remotes is the fleet's remote node names ("404" without a fleet).
+	remotes := func() string {
+		resp, err := http.Get(url + "/api/v1/fleet")
+		if err != nil {
+			return err.Error()
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != 200 {
+			return strconv.Itoa(resp.StatusCode)
+		}
+		var f struct {
+			Nodes []struct {
+				Name  string `json:"name"`
+				Local bool   `json:"local"`
+			} `json:"nodes"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&f); err != nil {
+			return err.Error()
+		}
+		var names []string
+		for _, n := range f.Nodes {
+			if !n.Local {
+				names = append(names, n.Name)
+			}
+		}
+		return strings.Join(names, " ")
+	}
+	for _, step := range []struct{ remotes, want string }{
+		{"", "old"},
+		{remote("new") + remote("newer"), "new newer"},
+		{"-", "404"},
+	} {
+		if step.remotes != "" {
+			body := alphaPrograms
+			if step.remotes != "-" {
+				body += step.remotes
+			}
+			nodeConf(t, dir, "console", port, body)
+			if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var got string
+		if !testutil.WaitUntil(10*time.Second, func() bool { got = remotes(); return got == step.want }) {
+			t.Fatalf("remotes %q, want %q; output:\n%s", got, step.want, d.out)
+		}
+	}
 }
