@@ -41,15 +41,23 @@ type fleetJSON struct {
 	Nodes []fleetNodeJSON `json:"nodes"`
 }
 
-// localName is the local node's name in the fleet view.
+// localName is the local node's name in the fleet view: the host's,
+// unless a remote has that name (remote names have no blanks, so the
+// suffix cannot clash).
 func localName(opts Options) string {
-	if opts.NodeName != "" {
-		return opts.NodeName
+	name := opts.NodeName
+	if name == "" {
+		name = "localhost"
+		if h, err := os.Hostname(); err == nil && h != "" {
+			name = h
+		}
 	}
-	if h, err := os.Hostname(); err == nil && h != "" {
-		return h
+	for _, n := range opts.Fleet.Snapshot() {
+		if n.Name == name {
+			return name + " (local)"
+		}
 	}
-	return "localhost"
+	return name
 }
 
 // fleetRoutes registers the fleet's routes on r; without a FleetSource

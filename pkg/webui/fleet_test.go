@@ -320,3 +320,15 @@ func TestFleetRouteRoles(t *testing.T) {
 		t.Errorf("%d fleet routes, want 4", fleetRoutes)
 	}
 }
+
+// TestFleetLocalNameClash: a remote named like the host leaves the local
+// node a name of its own, so that actions reach the right daemon.
+func TestFleetLocalNameClash(t *testing.T) {
+	ff := newFakeFleet()
+	if got := localName(Options{Fleet: ff, NodeName: "py"}); got != "py (local)" {
+		t.Errorf("local name %q beside a remote py", got)
+	}
+	if got := localName(Options{Fleet: ff, NodeName: "here"}); got != "here" {
+		t.Errorf("local name %q", got)
+	}
+}
