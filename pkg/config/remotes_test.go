@@ -30,9 +30,9 @@ func TestRemotes(t *testing.T) {
 
 func TestRemoteErrors(t *testing.T) {
 	for conf, want := range map[string]string{
-		"[remote:a]\nusername=u\n":                       "section [remote:a] has no serverurl",
-		"[remote:a]\nserverurl=ftp://x\n":                `serverurl "ftp://x" is not http://, https:// or unix://`,
-		"[remote:a b]\nserverurl=http://x\n":             "a remote's name must be non-empty",
+		"[remote:a]\nusername=u\n":                      "section [remote:a] has no serverurl",
+		"[remote:a]\nserverurl=ftp://x\n":               `serverurl "ftp://x" is not http://, https:// or unix://`,
+		"[remote:a b]\nserverurl=http://x\n":            "a remote's name must be non-empty",
 		"[remote:a]\nserverurl=https://x\ncertfile=c\n": "needs both certfile and keyfile",
 	} {
 		_, err := load(t, sd+conf, nil)
