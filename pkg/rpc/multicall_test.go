@@ -52,7 +52,7 @@ func TestMulticallStreamed(t *testing.T) {
 			t.Fatalf("streamed multicall is a %T", lazy)
 		}
 		var w bytes.Buffer
-		body, written, err := xmlrpc.WriteResponse(&w, lazy, spill)
+		body, written, err := xmlrpc.WriteResponse(&w, lazy, spill, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -64,7 +64,7 @@ func TestMulticallStreamed(t *testing.T) {
 	bad, _ := s.Dispatch(StreamMulticall(context.Background()), "system.multicall",
 		[]any{[]any{map[string]any{"methodName": "supervisor.getPID"}, 5}})
 	var w bytes.Buffer
-	if _, written, err := xmlrpc.WriteResponse(&w, bad, 1<<20); err == nil || written || w.Len() != 0 ||
+	if _, written, err := xmlrpc.WriteResponse(&w, bad, 1<<20, nil); err == nil || written || w.Len() != 0 ||
 		!strings.Contains(err.Error(), "has no attribute 'get'") {
 		t.Errorf("escaping call: written %v, %q, %v", written, w.String(), err)
 	}

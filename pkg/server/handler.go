@@ -35,6 +35,8 @@ type routes struct {
 	ext rpc.ExtBackend
 	// snapshots shares getAllProcessInfo answers between concurrent callers.
 	snapshots snapshotCache
+	// answers recycles the buffers answers are encoded into.
+	answers answerBuffers
 	// metrics is /metrics, and counts the XML-RPC calls.
 	metrics *metrics.Metrics
 }

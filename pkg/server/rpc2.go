@@ -92,7 +92,10 @@ func (rt *routes) serveRPC(w http.ResponseWriter, r *http.Request) {
 		rt.log.Log(loglevel.Trace, "XML-RPC method "+method+"() returned successfully")
 		w.Header().Set("Content-Type", "text/xml")
 		var written bool
-		body, written, err = xmlrpc.WriteResponse(w, value, responseSpill)
+		scratch := rt.answers.get()
+		defer rt.answers.put(scratch)
+		body, written, err = xmlrpc.WriteResponse(w, value, responseSpill, *scratch)
+		*scratch = body[:0] // keep the grown memory for the next answer
 		if written {
 			rt.reclaim() // a rare, large answer: give its memory back
 			rt.observeRPC(method, nil, err)
@@ -143,6 +146,30 @@ func writeXML(w http.ResponseWriter, body []byte) {
 	h.Set("Content-Type", "text/xml")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	_, _ = w.Write(body)
+}
+
+// answerBuffers recycles the memory answers are encoded into: a
+// getAllProcessInfo inside a multicall (what `fleet status`, the console
+// and node pollers ask) is ~150 KB for 200 processes, and growing a fresh
+// buffer to that size for every call made the garbage collector most of
+// the daemon's work for it.
+type answerBuffers struct{ pool sync.Pool }
+
+// maxKeptAnswer: larger buffers (rare, huge answers) are left to the
+// collector rather than kept.
+const maxKeptAnswer = 1 << 20
+
+func (a *answerBuffers) get() *[]byte {
+	if b, ok := a.pool.Get().(*[]byte); ok {
+		return b
+	}
+	return new([]byte)
+}
+
+func (a *answerBuffers) put(b *[]byte) {
+	if cap(*b) <= maxKeptAnswer {
+		a.pool.Put(b)
+	}
 }
 
 // snapshotKey identifies a getAllProcessInfo answer: its contents depend

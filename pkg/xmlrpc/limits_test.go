@@ -52,7 +52,7 @@ func TestWriteResponseSpills(t *testing.T) {
 		t.Fatal(err)
 	}
 	var w countingWriter
-	body, written, err := WriteResponse(&w, s, 64<<10)
+	body, written, err := WriteResponse(&w, s, 64<<10, nil)
 	if err != nil || !written || body != nil {
 		t.Fatalf("WriteResponse: %v %v %d", written, err, len(body))
 	}
@@ -60,7 +60,7 @@ func TestWriteResponseSpills(t *testing.T) {
 		t.Errorf("%d bytes in %d writes, want %d bytes in pieces of 64 KiB", w.bytes, w.writes, len(want))
 	}
 	// Not a Stream: never written, returned whole.
-	body, written, err = WriteResponse(&w, []any{1, 2}, 10)
+	body, written, err = WriteResponse(&w, []any{1, 2}, 10, nil)
 	if err != nil || written || !strings.Contains(string(body), "<int>2</int>") {
 		t.Errorf("plain value: %v %v %q", written, err, body)
 	}

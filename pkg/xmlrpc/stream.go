@@ -30,20 +30,24 @@ func appendStream(dst []byte, s Stream, depth int) ([]byte, error) {
 	return append(dst, arrayTail...), nil
 }
 
-// WriteResponse encodes v as AppendResponse does. When the whole response
-// stays under spill bytes nothing is written: it is returned, for the
-// caller to send with a Content-Length. A larger response, which only a
+// WriteResponse encodes v as AppendResponse does, into scratch's memory
+// when it is big enough (the caller may reuse the returned body after
+// sending it). When the whole response stays under spill bytes nothing is
+// written: it is returned, for the caller to send with a Content-Length. A larger response, which only a
 // Stream at the top can make, is written to w whenever more than spill
 // bytes are pending, so that memory stays bounded; then body is nil and
 // written tells that w has been written to: an error after that can no
 // longer become another answer (the caller should drop the connection).
-func WriteResponse(w io.Writer, v any, spill int) (body []byte, written bool, err error) {
+func WriteResponse(w io.Writer, v any, spill int, scratch []byte) (body []byte, written bool, err error) {
 	s, ok := v.(Stream)
 	if !ok {
-		body, err = AppendResponse(nil, v)
+		body, err = AppendResponse(scratch[:0], v)
 		return body, false, err
 	}
-	buf := append(make([]byte, 0, 4096), responseHead+paramsHead+arrayHead...)
+	if cap(scratch) < 4096 {
+		scratch = make([]byte, 0, 4096)
+	}
+	buf := append(scratch[:0], responseHead+paramsHead+arrayHead...)
 	i := 0
 	err = s(func(item any) error {
 		var err error
