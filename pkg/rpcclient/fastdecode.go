@@ -203,12 +203,12 @@ func (s *scanner) array() (any, error) {
 }
 
 func (s *scanner) structure() (any, error) {
-	out := map[string]any{}
+	out := make(map[string]any, 16) // getProcessInfo's 14 members
 	for !s.tag("</struct>") {
 		if !s.tag("<member>") || !s.tag("<name>") {
 			return nil, errFastUnknown
 		}
-		name, err := s.scalar("</name>")
+		name, err := s.memberName()
 		if err != nil {
 			return nil, err
 		}
@@ -223,6 +223,30 @@ func (s *scanner) structure() (any, error) {
 	}
 	return out, nil
 }
+
+// memberName is scalar("</name>") without a new string for the member
+// names of getProcessInfo's struct, which make up most of a fleet's answers.
+func (s *scanner) memberName() (string, error) {
+	j := bytes.IndexByte(s.b[s.i:], '<')
+	if j >= 0 && bytes.HasPrefix(s.b[s.i+j:], []byte("</name>")) {
+		if name, ok := infoMembers[string(s.b[s.i:s.i+j])]; ok {
+			s.i += j + len("</name>")
+			return name, nil
+		}
+	}
+	return s.scalar("</name>")
+}
+
+// infoMembers are getProcessInfo's member names (a lookup table, never written).
+var infoMembers = func() map[string]string {
+	m := map[string]string{}
+	for _, n := range []string{"name", "group", "start", "stop", "now", "state", "statename", "spawnerr",
+		"exitstatus", "logfile", "stdout_logfile", "stderr_logfile", "pid", "description",
+		"faultCode", "faultString"} {
+		m[n] = n
+	}
+	return m
+}()
 
 func (s *scanner) closing(t string) error {
 	if !s.tag(t) {

@@ -5,12 +5,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gosupervisor/gosupervisor/internal/testutil"
+	"github.com/gosupervisor/gosupervisor/pkg/procstat"
 	"github.com/gosupervisor/gosupervisor/tests/compat/harness"
 )
 
@@ -23,9 +25,10 @@ func BenchmarkFleetStatus20x200(b *testing.B) {
 	dir := b.TempDir()
 	var fleetConf strings.Builder
 	var urls []string
+	var pids []int
 	for i := range nodes {
-		url := startBenchNode(b, filepath.Join(dir, fmt.Sprint(i)), programs)
-		urls = append(urls, url)
+		url, pid := startBenchNode(b, filepath.Join(dir, fmt.Sprint(i)), programs)
+		urls, pids = append(urls, url), append(pids, pid)
 		fmt.Fprintf(&fleetConf, "[remote:node%02d]\nserverurl=%s\n\n", i, url)
 	}
 	conf := filepath.Join(dir, "fleet.conf")
@@ -33,18 +36,38 @@ func BenchmarkFleetStatus20x200(b *testing.B) {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		one := median(b, reps, programs, bins.Supervisorctl, "-s", urls[0], "status")
-		all := median(b, reps, nodes*programs, bins.Supervisorctl, "-c", conf, "fleet", "status")
+		one, _ := median(b, reps, programs, bins.Supervisorctl, "-s", urls[0], "status")
+		before := ticks(b, pids)
+		all, ctlCPU := median(b, reps, nodes*programs, bins.Supervisorctl, "-c", conf, "fleet", "status")
+		daemonCPU := time.Duration(ticks(b, pids)-before) * 10 * time.Millisecond / reps
+		// The floor on this machine: all the CPU one fleet status costs
+		// (the ctl's and the 20 daemons'), spread over every core.
+		floor := (ctlCPU + daemonCPU) / time.Duration(runtime.NumCPU())
 		b.ReportMetric(float64(one.Microseconds())/1000, "ms/status")
 		b.ReportMetric(float64(all.Microseconds())/1000, "ms/fleet-status")
 		b.ReportMetric(float64(all)/float64(one), "ratio")
-		b.Logf("one node's status %v, fleet status over %d nodes %v (%.2f×)", one, nodes, all, float64(all)/float64(one))
+		b.ReportMetric(float64(floor.Microseconds())/1000, "ms-cpu-floor")
+		b.Logf("one node's status %v, fleet status over %d nodes %v (%.2f×); its CPU: ctl %v + daemons %v, over %d cores ≥ %v (%.2f× one status)",
+			one, nodes, all, float64(all)/float64(one), ctlCPU, daemonCPU, runtime.NumCPU(), floor, float64(floor)/float64(one))
 	}
 }
 
+// ticks is the daemons' CPU time (utime+stime) in 10 ms clock ticks.
+func ticks(b *testing.B, pids []int) uint64 {
+	var sum uint64
+	for _, pid := range pids {
+		t, _, err := procstat.Stat("/proc", pid)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sum += t
+	}
+	return sum
+}
+
 // startBenchNode runs one of our daemons with n sleeping programs and
-// returns its http:// URL once they all run.
-func startBenchNode(b *testing.B, dir string, n int) string {
+// returns its http:// URL and pid once they all run.
+func startBenchNode(b *testing.B, dir string, n int) (string, int) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		b.Fatal(err)
 	}
@@ -60,7 +83,7 @@ func startBenchNode(b *testing.B, dir string, n int) string {
 	if err := os.WriteFile(conf, []byte(c.String()), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	harness.StartDaemon(b, "go", bins.Supervisord, conf, filepath.Join(dir, "s.sock"), nil)
+	d := harness.StartDaemon(b, "go", bins.Supervisord, conf, filepath.Join(dir, "s.sock"), nil)
 	url := fmt.Sprintf("http://127.0.0.1:%d", port)
 	if !testutil.WaitUntil(60*time.Second, func() bool {
 		out, err := exec.Command(bins.Supervisorctl, "-s", url, "status").Output()
@@ -68,18 +91,23 @@ func startBenchNode(b *testing.B, dir string, n int) string {
 	}) {
 		b.Fatalf("%s: not all %d programs running", url, n)
 	}
-	return url
+	return url, d.Pid()
 }
 
-// median runs the command reps times and returns the median wall time;
-// each run must list want processes, all running.
-func median(b *testing.B, reps, want int, bin string, args ...string) time.Duration {
+// median runs the command reps times and returns the median wall time and
+// the mean CPU time of the command itself; each run must list want
+// processes, all running.
+func median(b *testing.B, reps, want int, bin string, args ...string) (time.Duration, time.Duration) {
 	var ds []time.Duration
+	var cpu time.Duration
 	for range reps {
 		start := time.Now()
 		cmd := exec.Command(bin, args...)
 		out, err := cmd.Output()
 		ds = append(ds, time.Since(start))
+		if cmd.ProcessState != nil {
+			cpu += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+		}
 		if os.Getenv("FLEET_BENCH_CPU") != "" {
 			b.Logf("%s: wall %v, user %v, sys %v", args[len(args)-1], ds[len(ds)-1], cmd.ProcessState.UserTime(), cmd.ProcessState.SystemTime())
 		}
@@ -88,5 +116,5 @@ func median(b *testing.B, reps, want int, bin string, args ...string) time.Durat
 		}
 	}
 	slices.Sort(ds)
-	return ds[len(ds)/2]
+	return ds[len(ds)/2], cpu / time.Duration(reps)
 }
