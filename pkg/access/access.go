@@ -91,10 +91,20 @@ func Refusal(role config.Role, what string) *fault.Error {
 // Audit writes the audit line of one state-changing call, e.g.
 // "audit: 'alice' from 127.0.0.1:51234 supervisor.stopProcess('web')".
 func (p *Principal) Audit(method string, args []any) {
+	p.audit(Call(method, args))
+}
+
+// AuditNode is Audit for a call the fleet console proxies to another node
+// (EXTENSIONS §8): "… supervisor.stopProcess('web') on node 'beta'".
+func (p *Principal) AuditNode(node, method string, args []any) {
+	p.audit(Call(method, args) + " on node " + pyfmt.Repr(node))
+}
+
+func (p *Principal) audit(call string) {
 	if p == nil || p.Log == nil {
 		return
 	}
-	p.Log.Log(loglevel.Info, "audit: "+p.who()+" from "+p.Peer+" "+Call(method, args))
+	p.Log.Log(loglevel.Info, "audit: "+p.who()+" from "+p.Peer+" "+call)
 }
 
 // Audit writes the audit line for ctx's caller (nothing for a call the

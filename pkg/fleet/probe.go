@@ -92,7 +92,7 @@ func processes(v any) ([]Process, error) {
 		}
 		out = append(out, processOf(m))
 	}
-	sortProcesses(out)
+	SortProcesses(out)
 	return out, nil
 }
 
@@ -106,7 +106,8 @@ func processOf(m map[string]any) Process {
 		PID: int(i("pid"))}
 }
 
-func sortProcesses(ps []Process) {
+// SortProcesses orders processes as getAllProcessInfo does: by group, then name.
+func SortProcesses(ps []Process) {
 	slices.SortFunc(ps, func(a, b Process) int {
 		if c := strings.Compare(a.Group, b.Group); c != 0 {
 			return c

@@ -244,7 +244,7 @@ func (w *Watcher) follow(ctx context.Context, i int, c *rpcclient.Client) error 
 			} else {
 				n.Processes = merge(n.Processes, l.Processes)
 			}
-			sortProcesses(n.Processes)
+			SortProcesses(n.Processes)
 			if l.Supervisor.Statename != "" {
 				n.Supervisor = l.Supervisor.Statename
 			}

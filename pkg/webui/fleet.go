@@ -8,6 +8,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/gosupervisor/gosupervisor/pkg/access"
 	"github.com/gosupervisor/gosupervisor/pkg/fault"
 	"github.com/gosupervisor/gosupervisor/pkg/fleet"
 	"github.com/gosupervisor/gosupervisor/pkg/rpc"
@@ -82,7 +83,7 @@ func (h *handler) localNode() fleetNodeJSON {
 	for _, p := range infos {
 		procs = append(procs, fleetProcess(p))
 	}
-	sortFleetProcs(procs)
+	fleet.SortProcesses(procs)
 	return fleetNodeJSON{Local: true, Node: fleet.Node{
 		Name: h.nodeName, State: fleet.Up, Kind: fleet.KindGosupervisor, Version: version.Release(),
 		Updated: h.clock(), Processes: procs, Supervisor: state,
@@ -96,14 +97,6 @@ func fleetProcess(p rpc.ProcessInfo) fleet.Process {
 		Start: unix(p.Start, p.Start.IsZero()), Stop: unix(p.Stop, p.Stop.IsZero()), Now: p.Now.Unix(),
 		State: p.State, Statename: p.StateName, Spawnerr: p.SpawnErr, Exitstatus: p.ExitStatus,
 		Logfile: p.StdoutLogfile, StdoutLog: p.StdoutLogfile, StderrLog: p.StderrLogfile, PID: p.PID,
-	}
-}
-
-func sortFleetProcs(ps []fleet.Process) {
-	for i := 1; i < len(ps); i++ {
-		for j := i; j > 0 && (ps[j].Group < ps[j-1].Group || ps[j].Group == ps[j-1].Group && ps[j].Name < ps[j-1].Name); j-- {
-			ps[j], ps[j-1] = ps[j-1], ps[j]
-		}
 	}
 }
 
@@ -133,6 +126,9 @@ func (h *handler) nodeCall(node string) func(ctx context.Context, method string,
 		return h.call
 	}
 	return func(ctx context.Context, method string, args ...any) (any, error) {
+		// The node logs the call as made by this daemon's credentials;
+		// who asked for it is known only here.
+		access.From(ctx).AuditNode(node, method, args)
 		v, err := h.opts.Fleet.Call(ctx, node, method, args...)
 		return v, remoteError(err)
 	}

@@ -16,7 +16,10 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/gosupervisor/gosupervisor/pkg/access"
+	"github.com/gosupervisor/gosupervisor/pkg/config"
 	"github.com/gosupervisor/gosupervisor/pkg/fleet"
+	"github.com/gosupervisor/gosupervisor/pkg/loglevel"
 	"github.com/gosupervisor/gosupervisor/pkg/rpc"
 )
 
@@ -330,5 +333,41 @@ func TestFleetLocalNameClash(t *testing.T) {
 	}
 	if got := localName(Options{Fleet: ff, NodeName: "here"}); got != "here" {
 		t.Errorf("local name %q", got)
+	}
+}
+
+// auditLog keeps the main-log lines the console writes.
+type auditLog struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (a *auditLog) Log(_ loglevel.Level, msg string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.lines = append(a.lines, msg)
+}
+
+// TestFleetActionsAudited: an action proxied to another node is an audit
+// line here (the node itself sees only this daemon's credentials).
+func TestFleetActionsAudited(t *testing.T) {
+	e := newEnv(t, programs)
+	ff := newFakeFleet()
+	ui := New(e.sup, rpc.New(e.sup, rpc.Options{}), Options{Fleet: ff, NodeName: "here"})
+	log := &auditLog{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := &access.Principal{User: "alice", Role: config.RoleOperator, Peer: "127.0.0.1:51234", Log: log}
+		ui.ServeHTTP(w, r.WithContext(access.With(r.Context(), p)))
+	}))
+	t.Cleanup(srv.Close)
+	e.srv = srv
+	if code := e.do("POST", "/api/v1/fleet/py/processes/web/stop", nil, nil); code != 200 {
+		t.Fatalf("stop on py: %d", code)
+	}
+	want := "audit: 'alice' from 127.0.0.1:51234 supervisor.stopProcess('web', True) on node 'py'"
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	if !slices.Contains(log.lines, want) {
+		t.Errorf("main log %q, want a line %q", log.lines, want)
 	}
 }
