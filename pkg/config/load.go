@@ -128,8 +128,8 @@ func (l *loader) base() *expansions {
 	return e
 }
 
-// Load reads the configuration supervisord would read from path.
-func Load(path string, opts Options) (*Config, error) {
+// parse reads the main file and the files it includes into a loader.
+func parse(path string, opts Options) (*loader, error) {
 	l := newLoader(path, opts)
 	text, err := readMain(path)
 	if err != nil {
@@ -140,6 +140,15 @@ func Load(path string, opts Options) (*Config, error) {
 		return nil, &Error{Msg: err.Error(), Err: err}
 	}
 	if err := l.includes(path); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// Load reads the configuration supervisord would read from path.
+func Load(path string, opts Options) (*Config, error) {
+	l, err := parse(path, opts)
+	if err != nil {
 		return nil, err
 	}
 	if !slices.Contains(l.p.sections(), "supervisord") {

@@ -74,16 +74,8 @@ func (l *loader) remote(sec, name string) (Remote, error) {
 // files it includes, without requiring a [supervisord] section, so that a
 // file used only by `supervisorctl fleet` may hold nothing else.
 func LoadRemotes(path string, opts Options) ([]Remote, error) {
-	l := newLoader(path, opts)
-	text, err := readMain(path)
+	l, err := parse(path, opts)
 	if err != nil {
-		return nil, err
-	}
-	l.p = newRawConfig()
-	if err := l.p.read(text, path); err != nil {
-		return nil, &Error{Msg: err.Error(), Err: err}
-	}
-	if err := l.includes(path); err != nil {
 		return nil, err
 	}
 	rs, err := l.remotes()

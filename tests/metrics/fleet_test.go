@@ -1,10 +1,7 @@
 package metrics_test
 
 import (
-	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -128,29 +125,12 @@ func writeFleetConfig(t *testing.T, nodes map[string]int) string {
 	return dir
 }
 
-// series evaluates expr now and returns each result's labels.
+// series is results' label sets.
 func (p *prom) series(expr string) []map[string]string {
 	p.t.Helper()
-	resp, err := http.Get(p.url + "/api/v1/query?query=" + url.QueryEscape(expr))
-	if err != nil {
-		p.t.Fatalf("query %s: %v", expr, err)
-	}
-	defer resp.Body.Close()
-	var r struct {
-		Status string `json:"status"`
-		Error  string `json:"error"`
-		Data   struct {
-			Result []struct {
-				Metric map[string]string `json:"metric"`
-			} `json:"result"`
-		} `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || r.Status != "success" {
-		p.t.Fatalf("query %s: %v %s %s", expr, err, r.Status, r.Error)
-	}
-	out := make([]map[string]string, len(r.Data.Result))
-	for i, s := range r.Data.Result {
-		out[i] = s.Metric
+	var out []map[string]string
+	for _, s := range p.results(expr) {
+		out = append(out, s.Metric)
 	}
 	return out
 }

@@ -391,8 +391,14 @@ type prom struct {
 	url string
 }
 
-// query evaluates expr now; it fails t on an API error (a bad expression).
-func (p *prom) query(expr string) []float64 {
+// sample is one series of an instant query's answer.
+type sample struct {
+	Metric map[string]string `json:"metric"`
+	Value  [2]any            `json:"value"`
+}
+
+// results evaluates expr now; it fails t on an API error (a bad expression).
+func (p *prom) results(expr string) []sample {
 	p.t.Helper()
 	resp, err := http.Get(p.url + "/api/v1/query?query=" + url.QueryEscape(expr))
 	if err != nil {
@@ -403,16 +409,20 @@ func (p *prom) query(expr string) []float64 {
 		Status string `json:"status"`
 		Error  string `json:"error"`
 		Data   struct {
-			Result []struct {
-				Value [2]any `json:"value"`
-			} `json:"result"`
+			Result []sample `json:"result"`
 		} `json:"data"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || r.Status != "success" {
 		p.t.Fatalf("query %s: %v %s %s", expr, err, r.Status, r.Error)
 	}
+	return r.Data.Result
+}
+
+// query is results' values.
+func (p *prom) query(expr string) []float64 {
+	p.t.Helper()
 	var out []float64
-	for _, s := range r.Data.Result {
+	for _, s := range p.results(expr) {
 		str, _ := s.Value[1].(string)
 		f, _ := strconv.ParseFloat(str, 64)
 		out = append(out, f)
