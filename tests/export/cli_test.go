@@ -30,7 +30,7 @@ func TestExportCommandLine(t *testing.T) {
 	conf := simpleConf(t)
 	file := filepath.Join(t.TempDir(), "file")
 	writeFile(t, file, "", 0o644)
-	p := supervisordBin
+	p := bins.Supervisord
 	for _, c := range []struct {
 		name   string
 		args   []string
@@ -57,7 +57,7 @@ func TestExportCommandLine(t *testing.T) {
 func TestExportHelp(t *testing.T) {
 	for _, args := range [][]string{{"export", "-h"}, {"export", "systemd", "--help"}} {
 		r := supervisord(t, nil, args...)
-		if r.status != 0 || !strings.HasPrefix(r.stdout, "Usage: "+supervisordBin+" export systemd [-c FILE] -o DIR") || r.stderr != "" {
+		if r.status != 0 || !strings.HasPrefix(r.stdout, "Usage: "+bins.Supervisord+" export systemd [-c FILE] -o DIR") || r.stderr != "" {
 			t.Errorf("%v: status %d, stdout %q, stderr %q", args, r.status, r.stdout, r.stderr)
 		}
 	}
@@ -97,7 +97,7 @@ func TestExportOutput(t *testing.T) {
 func TestOriginalCommandLineUnchanged(t *testing.T) {
 	for _, args := range [][]string{{"-c", "x.conf", "export"}, {"--", "export"}, {"exports"}} {
 		r := supervisord(t, nil, args...)
-		want := "Error: positional arguments are not supported: ['" + args[len(args)-1] + "']\nFor help, use " + supervisordBin + " -h\n"
+		want := "Error: positional arguments are not supported: ['" + args[len(args)-1] + "']\nFor help, use " + bins.Supervisord + " -h\n"
 		if r.status != 2 || r.stderr != want {
 			t.Errorf("%v: status %d stderr %q, want 2 %q", args, r.status, r.stderr, want)
 		}

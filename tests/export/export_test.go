@@ -5,47 +5,25 @@ package export_test
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/gosupervisor/gosupervisor/tests/compat/harness"
 )
 
-// Paths set once by TestMain.
-var (
-	supervisordBin string
-	repoRoot       string
-)
+// Set once by TestMain: the binaries built for this run.
+var bins harness.Binaries
 
 func TestMain(m *testing.M) {
-	os.Exit(buildAndRun(m))
+	os.Exit(harness.RunWithBinaries(m, "gosupervisor-export-test-", &bins))
 }
 
-func buildAndRun(m *testing.M) int {
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	repoRoot = root
-	tmp, err := os.MkdirTemp("", "gosupervisor-export-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(tmp)
-	supervisordBin = filepath.Join(tmp, "supervisord")
-	cmd := exec.Command("go", "build", "-o", supervisordBin, "./cmd/supervisord")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building supervisord: %v\n%s", err, out)
-		return 1
-	}
-	return m.Run()
-}
+// repoRoot is the checkout's top directory (tests run in tests/export).
+const repoRoot = "../.."
 
 // run is one supervisord invocation.
 type run struct {
@@ -55,7 +33,7 @@ type run struct {
 
 func supervisord(t *testing.T, env []string, args ...string) run {
 	t.Helper()
-	cmd := exec.Command(supervisordBin, args...)
+	cmd := exec.Command(bins.Supervisord, args...)
 	cmd.Env = append(os.Environ(), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
