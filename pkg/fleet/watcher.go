@@ -197,6 +197,7 @@ func (w *Watcher) timed(ctx context.Context, f func(context.Context) error) erro
 // after a Call.
 func (w *Watcher) poll(ctx context.Context, i int, c *rpcclient.Client) error {
 	last := time.Now()
+	var took time.Duration // the last answer's time
 	for {
 		wait := time.NewTimer(time.Until(last.Add(w.opts.PollEvery)))
 		select {
@@ -209,14 +210,26 @@ func (w *Watcher) poll(ctx context.Context, i int, c *rpcclient.Client) error {
 		}
 		last = time.Now()
 		var n Node
-		if err := w.timed(ctx, func(ctx context.Context) error { return pollOnce(ctx, c, &n) }); err != nil {
+		pctx, cancel := context.WithTimeout(ctx, pollTimeout(took, w.opts))
+		err := pollOnce(pctx, c, &n)
+		cancel()
+		if err != nil {
 			return err
 		}
+		took = time.Since(last)
 		w.update(i, func(cur *Node) {
 			cur.Processes = n.Processes
 			up(cur, time.Now())
 		})
 	}
+}
+
+// pollTimeout bounds one poll of a node that answered the last one in
+// took: a hung node is unreachable after 1 s, one that is merely slow (the
+// original takes 0.7 s for 1,000 processes) gets three times its usual time,
+// up to Options.Timeout.
+func pollTimeout(took time.Duration, o Options) time.Duration {
+	return min(max(time.Second, 3*took), o.Timeout)
 }
 
 // streamList is a sync or update event of our stream (docs/API.md).
@@ -230,7 +243,9 @@ type streamList struct {
 // follow applies our node's event stream: sync replaces the list, update
 // replaces the processes it carries.
 func (w *Watcher) follow(ctx context.Context, i int, c *rpcclient.Client) error {
-	return c.Events(ctx, func(event string, data []byte) error {
+	// Pings twice a poll period: a node that hangs (SIGSTOP, a stuck
+	// machine) shows as unreachable within 3 of them, not after 45 s.
+	return c.EventsWithHeartbeat(ctx, max(w.opts.PollEvery/2, 250*time.Millisecond), func(event string, data []byte) error {
 		if event != "sync" && event != "update" {
 			return nil
 		}

@@ -27,9 +27,28 @@ var ErrNoEvents = errors.New("no event stream")
 // 45 s. A server that has no stream gives ErrNoEvents, a non-200 answer a
 // *ProtocolError.
 func (c *Client) Events(ctx context.Context, fn func(event string, data []byte) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	resp, err := c.Get(ctx, EventsPath)
+	return c.events(ctx, 0, fn)
+}
+
+// EventsWithHeartbeat is Events asking the daemon for a ping every `every`
+// (?heartbeat=): once it confirms (": heartbeat 1s"), three periods of
+// silence end the stream with ErrSilent, so that a hung daemon is noticed
+// within seconds. A daemon that does not confirm keeps Events' 45 s.
+func (c *Client) EventsWithHeartbeat(ctx context.Context, every time.Duration, fn func(event string, data []byte) error) error {
+	return c.events(ctx, every, fn)
+}
+
+// ErrSilent is a stream that sent nothing for longer than it promised.
+var ErrSilent = errors.New("event stream silent")
+
+func (c *Client) events(ctx context.Context, every time.Duration, fn func(event string, data []byte) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	path := EventsPath
+	if every > 0 {
+		path += "?heartbeat=" + every.String()
+	}
+	resp, err := c.Get(ctx, path)
 	if err != nil {
 		return fmt.Errorf("GET %s on %s: %w", EventsPath, c.serverURL, err)
 	}
@@ -41,15 +60,27 @@ func (c *Client) Events(ctx context.Context, fn func(event string, data []byte) 
 		}
 		return c.protocolError(resp)
 	}
-	idle := time.AfterFunc(eventsIdle, cancel)
+	limit := eventsIdle
+	idle := time.AfterFunc(limit, func() { cancel(ErrSilent) })
 	defer idle.Stop()
-	return ReadEvents(resp.Body, func() { idle.Reset(eventsIdle) }, fn)
+	ack := ": heartbeat " + every.String()
+	seen := func(line string) {
+		if every > 0 && line == ack {
+			limit = 3 * every
+		}
+		idle.Reset(limit)
+	}
+	err = ReadEvents(resp.Body, seen, fn)
+	if cause := context.Cause(ctx); errors.Is(cause, ErrSilent) {
+		return fmt.Errorf("%s: %w for %v", c.serverURL, ErrSilent, limit)
+	}
+	return err
 }
 
 // ReadEvents decodes a Server-Sent Events body: fn gets each named event's
-// name and (last) data line; seen is called on every line received (to push
-// an idle deadline back).
-func ReadEvents(body io.Reader, seen func(), fn func(event string, data []byte) error) error {
+// name and (last) data line; seen is called with every line received (to
+// push an idle deadline back).
+func ReadEvents(body io.Reader, seen func(line string), fn func(event string, data []byte) error) error {
 	br := bufio.NewReaderSize(body, 1<<16)
 	var event string
 	var data []byte
@@ -58,8 +89,8 @@ func ReadEvents(body io.Reader, seen func(), fn func(event string, data []byte) 
 		if err != nil {
 			return fmt.Errorf("event stream: %w", err)
 		}
-		seen()
 		text := strings.TrimRight(string(line), "\r\n")
+		seen(text)
 		switch {
 		case strings.HasPrefix(text, "event: "):
 			event = text[len("event: "):]

@@ -32,16 +32,25 @@ type statsJSON struct {
 // drops a stream that falls behind instead of blocking the engine; the
 // stream then resubscribes and sends a fresh sync.
 func (h *handler) events(w http.ResponseWriter, r *http.Request) {
+	every, asked, err := heartbeatParam(r, h.opts.Heartbeat)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, errBadRequest(err.Error()))
+		return
+	}
 	ctx, cancel := h.streamContext(r)
 	defer cancel()
 	// An open console is someone watching: the engine samples resources.
 	defer h.hist.WatchHistory()()
-	st := &eventStream{h: h, pids: map[string]int{}, ext: map[string]string{}, flaps: map[string]int{}, dirty: map[string]bool{}}
+	st := &eventStream{h: h, every: every, pids: map[string]int{}, ext: map[string]string{}, flaps: map[string]int{}, dirty: map[string]bool{}}
 	st.ch, st.unsubscribe = h.sup.Subscribe(subscriberBuffer)
 	// The stream may resubscribe: end the subscription it has at the end.
 	defer func() { st.unsubscribe() }()
-	var err error
 	if st.s, err = startSSE(w); err != nil {
+		return
+	}
+	// Confirm the asked period, so that the client may count on it (a
+	// daemon of ours before this parameter ignores it and pings every 15 s).
+	if asked && st.s.comment("heartbeat "+every.String()) != nil {
 		return
 	}
 	if !st.send("sync", h.snapshot()) {
@@ -57,6 +66,7 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 type eventStream struct {
 	h           *handler
 	s           *sse
+	every       time.Duration // heartbeat period
 	ch          <-chan supervisor.Event
 	unsubscribe func()
 	pids        map[string]int // namespec → pid, as last sent
@@ -76,11 +86,32 @@ type eventStream struct {
 	full    bool
 }
 
+// Bounds of ?heartbeat=.
+const (
+	minHeartbeat = 250 * time.Millisecond
+	maxHeartbeat = time.Minute
+)
+
+// heartbeatParam reads ?heartbeat=DURATION (Go syntax, "1s"): a client that
+// must notice a hung daemon within seconds (the fleet watcher) asks for
+// pings that often. asked tells that the request named one.
+func heartbeatParam(r *http.Request, def time.Duration) (every time.Duration, asked bool, err error) {
+	v := r.URL.Query().Get("heartbeat")
+	if v == "" {
+		return def, false, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < minHeartbeat || d > maxHeartbeat {
+		return 0, false, fmt.Errorf("heartbeat %q is not a duration from %v to %v", v, minHeartbeat, maxHeartbeat)
+	}
+	return d, true, nil
+}
+
 // run forwards events until ctx ends or the client goes away.
 func (st *eventStream) run(ctx context.Context) {
 	stats := time.NewTicker(st.h.opts.StatsEvery)
 	defer stats.Stop()
-	heartbeat := st.h.heartbeatTicker()
+	heartbeat := time.NewTicker(st.every)
 	defer heartbeat.Stop()
 	defer func() {
 		if st.gather != nil {

@@ -3,8 +3,10 @@ package webui
 import (
 	"bufio"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -133,5 +135,53 @@ func TestEventsFraming(t *testing.T) {
 	data := next()
 	if got := procs(strings.TrimSuffix(strings.TrimPrefix(data, "data: "), "\n")); got != "a=RUNNING b=STOPPED" {
 		t.Errorf("sync after add %q", got)
+	}
+}
+
+// TestEventsHeartbeatParam: ?heartbeat= sets the ping period of one stream
+// and is confirmed before the sync; a bad value is a 400 naming it.
+func TestEventsHeartbeatParam(t *testing.T) {
+	e := newEnv(t, "[program:a]\ncommand=/bin/sleep 1000\nautostart=false\n")
+	srv := httptest.NewServer(New(e.sup, rpc.New(e.sup, rpc.Options{}), Options{StatsEvery: time.Hour, Heartbeat: time.Hour}))
+	defer srv.Close()
+	for _, bad := range []string{"x", "10ms", "2h"} {
+		resp, err := http.Get(srv.URL + "/api/v1/events?heartbeat=" + bad)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 400 || !strings.Contains(string(body), `heartbeat \"`+bad+`\" is not a duration from 250ms to 1m0s`) {
+			t.Errorf("heartbeat=%s: %d %s", bad, resp.StatusCode, body)
+		}
+	}
+	// Without the parameter this stream would ping once an hour: a
+	// deadline ends the read instead.
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Get(srv.URL + "/api/v1/events?heartbeat=300ms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	var got []string
+	start := time.Now()
+	for len(got) < 12 {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("after %q: %v", got, err)
+		}
+		if line = strings.TrimSuffix(line, "\n"); line != "" && !strings.HasPrefix(line, "data: ") {
+			got = append(got, line)
+		}
+		if line == ": ping" && strings.Count(strings.Join(got, "\n"), ": ping") == 3 {
+			break
+		}
+	}
+	if want := []string{"retry: 2000", ": heartbeat 300ms", "event: sync", ": ping", ": ping", ": ping"}; !slices.Equal(got, want) {
+		t.Errorf("stream lines %q, want %q", got, want)
+	}
+	if d := time.Since(start); d < 800*time.Millisecond || d > 3*time.Second {
+		t.Errorf("three pings took %v, want about 0.9 s", d)
 	}
 }

@@ -57,9 +57,12 @@ func (s *sse) event(id, name string, v any) error {
 }
 
 // ping keeps idle connections alive and notices clients that went away.
-func (s *sse) ping() error {
-	if _, err := fmt.Fprint(s.w, ": ping\n\n"); err != nil {
-		return fmt.Errorf("writing heartbeat: %w", err)
+func (s *sse) ping() error { return s.comment("ping") }
+
+// comment sends an SSE comment line, which clients skip.
+func (s *sse) comment(text string) error {
+	if _, err := fmt.Fprint(s.w, ": "+text+"\n\n"); err != nil {
+		return fmt.Errorf("writing comment %q: %w", text, err)
 	}
 	return s.flush()
 }

@@ -2,6 +2,7 @@ package fleet_test
 
 import (
 	"context"
+	"syscall"
 	"testing"
 	"time"
 
@@ -90,5 +91,58 @@ func TestWatcherOnRealDaemons(t *testing.T) {
 			snap[0].State == fleet.Up && snap[2].State == fleet.Up
 	}) {
 		t.Fatalf("alpha and gamma stopped updating: %+v", snap)
+	}
+}
+
+// A node that hangs rather than dies (SIGSTOP: its sockets stay open, it
+// answers nothing) shows as unreachable within 2 s with the default
+// options, ours through the event stream's confirmed heartbeat, the
+// original through the poll's timeout; both are up again once resumed.
+func TestWatcherHungNodes(t *testing.T) {
+	nodes, _ := startFleet(t)
+	targets := make([]fleet.Target, len(nodes))
+	for i, n := range nodes {
+		targets[i] = n.target()
+	}
+	w := fleet.NewWatcher(targets, fleet.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	if !testutil.WaitUntil(10*time.Second, func() bool {
+		s := w.Snapshot()
+		return s[0].State == fleet.Up && s[2].State == fleet.Up
+	}) {
+		t.Fatalf("not up: %+v", w.Snapshot())
+	}
+	for _, i := range []int{0, 2} {
+		pid := nodes[i].daemon.Pid()
+		if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGCONT) })
+	}
+	stopped := time.Now()
+	// 2 s from the stop, plus the poll period in which it may fall.
+	if !testutil.WaitUntil(3*time.Second, func() bool {
+		s := w.Snapshot()
+		return s[0].State == fleet.Unreachable && s[2].State == fleet.Unreachable
+	}) {
+		t.Fatalf("hung nodes not unreachable 3 s after SIGSTOP: %+v / %+v", w.Snapshot()[0], w.Snapshot()[2])
+	}
+	t.Logf("alpha and gamma unreachable %v after SIGSTOP: %q, %q", time.Since(stopped), w.Snapshot()[0].Error, w.Snapshot()[2].Error)
+	if w.Snapshot()[1].State != fleet.Up {
+		t.Errorf("beta, not stopped, is %s", w.Snapshot()[1].State)
+	}
+	for _, i := range []int{0, 2} {
+		if err := syscall.Kill(nodes[i].daemon.Pid(), syscall.SIGCONT); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !testutil.WaitUntil(10*time.Second, func() bool {
+		s := w.Snapshot()
+		return s[0].State == fleet.Up && s[2].State == fleet.Up
+	}) {
+		t.Fatalf("not up again after SIGCONT: %+v / %+v", w.Snapshot()[0], w.Snapshot()[2])
 	}
 }
