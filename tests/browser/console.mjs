@@ -1,15 +1,11 @@
 // Drives the web console like a person would, in Debian's headless Chromium.
 // Usage: node console.mjs URL ARTIFACT_DIR PREFIX [USER PASS]
 // Exits non-zero with a message on the first failed expectation.
-import { chromium } from 'playwright-core';
+import { args, launch, run, stepper, until } from './lib.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
 
-const [url, artifacts, prefix, user, pass] = process.argv.slice(2);
-if (!url || !artifacts || !prefix) {
-  console.error('usage: node console.mjs URL ARTIFACT_DIR PREFIX [USER PASS]');
-  process.exit(2);
-}
+const [url, artifacts, prefix, user, pass] = args('node console.mjs URL ARTIFACT_DIR PREFIX [USER PASS]', 3);
 const EXPECTED = {
   sleeper: 'RUNNING',
   ticker: 'RUNNING',
@@ -19,22 +15,7 @@ const EXPECTED = {
   'pool:worker_1': 'RUNNING',
 };
 
-function step(msg) { console.log(`[browser] ${msg}`); }
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// until polls fn (async, returns a truthy value when done) until the
-// deadline; the error names what was awaited and the last value seen.
-async function until(what, ms, fn) {
-  const deadline = Date.now() + ms;
-  let last;
-  for (;;) {
-    last = await fn();
-    if (last && last.ok !== false) return last;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms (last: ${JSON.stringify(last)})`);
-    await sleep(50);
-  }
-}
+const step = stepper('browser');
 
 // rowStates reads the table as the page shows it: namespec → state text.
 function rowStates(page) {
@@ -187,12 +168,7 @@ async function main() {
     }
     step('401 without credentials');
   }
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launch();
   const opts = {
     viewport: { width: 1360, height: 760 },
     httpCredentials: user ? { username: user, password: pass } : undefined,
@@ -282,7 +258,4 @@ async function main() {
   }
 }
 
-main().catch((e) => {
-  console.error(`[browser] FAIL: ${e.message}`);
-  process.exit(1);
-});
+run('browser', main);

@@ -3,32 +3,13 @@
 // original), see fleet_test.go.
 // Usage: node fleet.mjs URL ARTIFACT_DIR PREFIX BETA_URL PY_URL BETA_PID
 // Exits non-zero with a message on the first failed expectation.
-import { chromium } from 'playwright-core';
+import { args, launch, run, stepper, timedUntil as until } from './lib.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
 
-const [url, artifacts, prefix, betaURL, pyURL, betaPID] = process.argv.slice(2);
-if (!url || !artifacts || !prefix || !betaURL || !pyURL || !betaPID) {
-  console.error('usage: node fleet.mjs URL ARTIFACT_DIR PREFIX BETA_URL PY_URL BETA_PID');
-  process.exit(2);
-}
+const [url, artifacts, prefix, betaURL, pyURL, betaPID] = args('node fleet.mjs URL ARTIFACT_DIR PREFIX BETA_URL PY_URL BETA_PID', 6);
 
-function step(msg) { console.log(`[fleet] ${msg}`); }
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// until polls fn until it returns a truthy value (not {ok: false}) or the
-// deadline passes; it returns the value and how long it took (ms).
-async function until(what, ms, fn) {
-  const t0 = Date.now();
-  let last;
-  for (;;) {
-    last = await fn();
-    if (last && last.ok !== false) return { v: last, ms: Date.now() - t0 };
-    if (Date.now() - t0 > ms) throw new Error(`${what}: not within ${ms} ms (last: ${JSON.stringify(last)})`);
-    await sleep(40);
-  }
-}
+const step = stepper('fleet');
 
 // rpc calls a node's XML-RPC interface directly (the truth to compare with).
 async function rpc(base, method, ...params) {
@@ -84,12 +65,7 @@ async function act(page, node, ns, verb, want, nodes) {
 
 async function main() {
   fs.mkdirSync(artifacts, { recursive: true });
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launch();
   const errors = [];
   try {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
@@ -189,7 +165,4 @@ async function main() {
   }
 }
 
-main().catch((e) => {
-  console.error(`[fleet] FAIL: ${e.message}`);
-  process.exit(1);
-});
+run('fleet', main);

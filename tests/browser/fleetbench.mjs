@@ -4,7 +4,7 @@
 // console's daemon started; then RUNS loads of the warm console.
 // Usage: node fleetbench.mjs URL ROWS NODES RUNS
 // Prints one JSON line: {"cold": ms, "warm": [ms, ...]}.
-import { chromium } from 'playwright-core';
+import { launch } from './lib.mjs';
 
 const [url, rows, nodes, runs] = process.argv.slice(2).map((x, i) => (i ? Number(x) : x));
 
@@ -21,10 +21,7 @@ async function load(browser) {
   return Math.round(ms);
 }
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium', headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 try {
   const cold = await load(browser);
   const warm = [];

@@ -3,32 +3,13 @@
 // browser_test.go healthPrograms.
 // Usage: node health.mjs URL ARTIFACT_DIR PREFIX DAEMON_DIR
 // Exits non-zero with a message on the first failed expectation.
-import { chromium } from 'playwright-core';
+import { args, launch, run, stepper, until } from './lib.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
 
-const [url, artifacts, prefix, daemonDir] = process.argv.slice(2);
-if (!url || !artifacts || !prefix || !daemonDir) {
-  console.error('usage: node health.mjs URL ARTIFACT_DIR PREFIX DAEMON_DIR');
-  process.exit(2);
-}
+const [url, artifacts, prefix, daemonDir] = args('node health.mjs URL ARTIFACT_DIR PREFIX DAEMON_DIR', 4);
 
-function step(msg) { console.log(`[health] ${msg}`); }
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// until polls fn (async, returns a truthy value when done) until the
-// deadline; the error names what was awaited and the last value seen.
-async function until(what, ms, fn) {
-  const deadline = Date.now() + ms;
-  let last;
-  for (;;) {
-    last = await fn();
-    if (last && last.ok !== false) return last;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms (last: ${JSON.stringify(last)})`);
-    await sleep(50);
-  }
-}
+const step = stepper('health');
 
 // rows reads what the table shows of each process: state, health badge
 // (text, classes, title, where it is drawn), description and its classes.
@@ -108,12 +89,7 @@ async function main() {
   fs.rmSync(okFile, { force: true });
   const dbOkFile = path.join(daemonDir, 'db.ok');
   fs.rmSync(dbOkFile, { force: true });
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launch();
   const errors = [];
   try {
     // The server's page alone (no script) already shows the badges.
@@ -193,7 +169,4 @@ async function main() {
   }
 }
 
-main().catch((e) => {
-  console.error(`[health] FAIL: ${e.message}`);
-  process.exit(1);
-});
+run('health', main);

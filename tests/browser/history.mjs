@@ -6,32 +6,13 @@
 // same moment, and the server-rendered page without JavaScript.
 // Usage: node history.mjs URL ARTIFACT_DIR PREFIX
 // Exits non-zero with a message on the first failed expectation.
-import { chromium } from 'playwright-core';
+import { args, launch, run as runMain, stepper, until } from './lib.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
 
-const [url, artifacts, prefix] = process.argv.slice(2);
-if (!url || !artifacts || !prefix) {
-  console.error('usage: node history.mjs URL ARTIFACT_DIR PREFIX');
-  process.exit(2);
-}
+const [url, artifacts, prefix] = args('node history.mjs URL ARTIFACT_DIR PREFIX', 3);
 
-function step(msg) { console.log(`[history] ${msg}`); }
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// until polls fn until it returns a truthy value without ok: false, or
-// throws naming what was awaited and the last value seen.
-async function until(what, ms, fn) {
-  const deadline = Date.now() + ms;
-  let last;
-  for (;;) {
-    last = await fn();
-    if (last && last.ok !== false) return last;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms (last: ${JSON.stringify(last)})`);
-    await sleep(100);
-  }
-}
+const step = stepper('history');
 
 async function api(p) {
   const r = await fetch(url + '/api/v1' + p);
@@ -301,12 +282,7 @@ async function withoutScript(browser) {
 
 async function main() {
   fs.mkdirSync(artifacts, { recursive: true });
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launch();
   try {
     await withoutScript(browser);
     await run(browser, { width: 1280, height: 800 }, 'desktop');
@@ -317,7 +293,4 @@ async function main() {
   }
 }
 
-main().catch((e) => {
-  console.error(`[history] FAIL: ${e.message}`);
-  process.exit(1);
-});
+runMain('history', main);
