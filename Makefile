@@ -65,7 +65,8 @@ unit:
 test: test-deps lint build monitor services unit
 
 bench: build monitor
-	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
+	$(GO) test -run '^$$' -bench . -benchmem ./pkg/... ./bench/
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./tests/top ./tests/fleet ./tests/browser
 	@if [ -x scripts/bench.sh ]; then scripts/bench.sh; fi
 
 fuzz:
