@@ -351,6 +351,12 @@ func unreadableRun(t *testing.T, im impl, unbuffered bool) string {
 	for _, c := range unreadable() {
 		fifo.feed(t, r, c.sig, c.content)
 		want += msg
+		if unbuffered {
+			// Python prints the text and the newline in two writes; a
+			// signal between them would run the next handler's print
+			// in the middle of the line.
+			r.waitStdout(t, want)
+		}
 	}
 	for i, c := range readable(daemon) {
 		fifo.feed(t, r, syscall.SIGHUP, c)
