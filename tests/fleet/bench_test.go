@@ -1,13 +1,18 @@
 package fleet_test
 
 import (
+	"bytes"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -49,7 +54,59 @@ func BenchmarkFleetStatus20x200(b *testing.B) {
 		b.ReportMetric(float64(floor.Microseconds())/1000, "ms-cpu-floor")
 		b.Logf("one node's status %v, fleet status over %d nodes %v (%.2f×); its CPU: ctl %v + daemons %v, over %d cores ≥ %v (%.2f× one status)",
 			one, nodes, all, float64(all)/float64(one), ctlCPU, daemonCPU, runtime.NumCPU(), floor, float64(floor)/float64(one))
+		replayed, _ := median(b, reps, nodes*programs, bins.Supervisorctl, "-c", replayNodes(b, dir, urls[0], nodes), "fleet", "status")
+		b.ReportMetric(float64(replayed)/float64(one), "ratio-replayed")
+		b.Logf("fleet status over %d replayed nodes (node00's answer served from memory, as if each node had a machine of its own) %v (%.2f× one status)",
+			nodes, replayed, float64(replayed)/float64(one))
 	}
+}
+
+// replayNodes records node url's answer to fleet status's request (through
+// a recording proxy) and starts n stub nodes that serve it from memory, at
+// next to no CPU: what the client sees when every node answers on a
+// machine of its own, which on this one they cannot. It returns their
+// fleet config.
+func replayNodes(b *testing.B, dir, url string, n int) string {
+	var mu sync.Mutex
+	var answer []byte
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body) // a known length: /RPC2 wants a Content-Length
+		resp, err := http.Post(url+r.URL.Path, r.Header.Get("Content-Type"), bytes.NewReader(body))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(resp.Body)
+		mu.Lock()
+		answer = data
+		mu.Unlock()
+		w.Header().Set("Content-Type", "text/xml")
+		_, _ = w.Write(data)
+	}))
+	defer proxy.Close()
+	one := filepath.Join(dir, "record.conf")
+	if err := os.WriteFile(one, []byte("[remote:rec]\nserverurl="+proxy.URL+"\n"), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	if out, err := exec.Command(bins.Supervisorctl, "-c", one, "fleet", "status").CombinedOutput(); err != nil {
+		b.Fatalf("recording fleet status: %v\n%.500s", err, out)
+	}
+	var conf strings.Builder
+	for i := range n {
+		stub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			w.Header().Set("Content-Type", "text/xml")
+			_, _ = w.Write(answer)
+		}))
+		b.Cleanup(stub.Close)
+		fmt.Fprintf(&conf, "[remote:stub%02d]\nserverurl=%s\n\n", i, stub.URL)
+	}
+	path := filepath.Join(dir, "replay.conf")
+	if err := os.WriteFile(path, []byte(conf.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return path
 }
 
 // ticks is the daemons' CPU time (utime+stime) in 10 ms clock ticks.
