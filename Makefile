@@ -1,6 +1,7 @@
 # gosupervisor: a drop-in Go reimplementation of supervisord.
 #   make run    build, then run supervisord in the foreground on examples/monitor
-#               (make run EXAMPLE=services: dependencies, health checks, critical)
+#               (make run EXAMPLE=services: dependencies, health checks, critical;
+#               make run EXAMPLE=fleet: three daemons in one console)
 #   make test   install what the tests need, then run every test
 #   make bench  Go benchmarks and the side-by-side comparison with Python supervisord
 
@@ -31,7 +32,7 @@ services:
 	rm -f examples/services/worker.crash
 
 # Foreground daemon on an example; web console on http://127.0.0.1:9001/
-# (monitor) or :9002 (services).
+# (monitor), :9002 (services) or :9003 (fleet).
 run: build monitor services
 	RUN_MODE=$(RUN_MODE) $(BIN)/supervisord -n -c examples/$(EXAMPLE)/supervisord.conf
 
