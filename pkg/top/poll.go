@@ -2,7 +2,6 @@ package top
 
 import (
 	"context"
-	"slices"
 	"sync"
 	"time"
 )
@@ -28,9 +27,7 @@ type shown struct {
 func (s *shown) set(names []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !slices.Equal(s.names, names) {
-		s.names = names
-	}
+	s.names = names
 }
 
 func (s *shown) get() []string {
@@ -176,7 +173,7 @@ func (s *source) sendUsage(ctx context.Context, usage *usageReader, known map[st
 	}
 	now := time.Now()
 	if now.Sub(usage.last) < 2*time.Second {
-		return true
+		return true // not due (read checks too): spare building the list
 	}
 	procs := make([]Proc, 0, len(known))
 	for _, p := range known {
