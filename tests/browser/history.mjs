@@ -23,7 +23,8 @@ async function api(p) {
 // compareWithRPC reads, in one turn of the page's event loop, every
 // number the table shows, asks supervisor.getAllProcessInfo (and
 // gosupervisor.getProcessHistory for flapping badges), then reads the
-// table again: when nothing changed in between, the figures must match.
+// table again, at once and 250 ms later: when nothing changed in between,
+// the figures must match.
 // It returns the mismatches, or null when the table changed meanwhile.
 function compareWithRPC(page) {
   return page.evaluate(async () => {
@@ -71,7 +72,11 @@ function compareWithRPC(page) {
     const infos = await rpc('supervisor.getAllProcessInfo');
     const flappy = await rpc('gosupervisor.getProcessHistory', 'flappy');
     const after = read();
-    if (JSON.stringify(before) !== JSON.stringify(after)) return null;
+    // An answer may carry a change the table is about to show (updates are
+    // gathered for 50 ms): the table must also hold still for 250 ms after it.
+    await new Promise((r) => setTimeout(r, 250));
+    const settled = read();
+    if (JSON.stringify(before) !== JSON.stringify(after) || JSON.stringify(after) !== JSON.stringify(settled)) return null;
     const bad = [];
     const secs = (t) => { const m = /^(?:(\d+)d )?(\d\d):(\d\d)(?::(\d\d))?$/.exec(t); return m ? (+(m[1] || 0)) * 86400 + (+m[2]) * 3600 + (+m[3]) * 60 + (+(m[4] || 0)) : null; };
     const counts = { ALL: infos.length };
