@@ -19,20 +19,27 @@ func fakeResolve(argv0, _ string) (string, error) {
 	return "/fake/bin/" + argv0, nil
 }
 
+// loadConf loads conf, with env as supervisord's environment, from a
+// temporary directory, which it returns too.
+func loadConf(t *testing.T, conf string, env []string) (*config.Config, string) {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "supervisord.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path, config.Options{Env: env, Hostname: "h"})
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	return cfg, dir
+}
+
 // exportConf loads body (after a [supervisord] section) from a temporary
 // directory and exports it; %(here)s is that directory.
 func exportConf(t *testing.T, supervisord, body string) (*Result, map[string]string, string) {
 	t.Helper()
-	dir := t.TempDir()
-	path := filepath.Join(dir, "supervisord.conf")
-	conf := "[supervisord]\n" + supervisord + "\n" + body
-	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path, config.Options{Env: []string{"PATH=/bin:/usr/bin", "HOME=/root"}, Hostname: "h"})
-	if err != nil {
-		t.Fatalf("load: %v", err)
-	}
+	cfg, dir := loadConf(t, "[supervisord]\n"+supervisord+"\n"+body, []string{"PATH=/bin:/usr/bin", "HOME=/root"})
 	res, err := Export(cfg, Options{Dir: "/cwd", Resolve: fakeResolve})
 	if err != nil {
 		t.Fatalf("export: %v", err)
@@ -306,17 +313,8 @@ depends_on=l
 }
 
 func TestNameCollision(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "s.conf")
-	body := "[supervisord]\n[program:a-b]\ncommand=/bin/true\n[program:b]\ncommand=/bin/true\n[group:a]\nprograms=b\n"
-	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path, config.Options{Env: []string{}, Hostname: "h"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = Export(cfg, Options{Resolve: fakeResolve})
+	cfg, _ := loadConf(t, "[supervisord]\n[program:a-b]\ncommand=/bin/true\n[program:b]\ncommand=/bin/true\n[group:a]\nprograms=b\n", []string{})
+	_, err := Export(cfg, Options{Resolve: fakeResolve})
 	if err == nil || !strings.Contains(err.Error(), "unit name a-b.service would be used by both") {
 		t.Fatalf("err = %v", err)
 	}
@@ -334,15 +332,7 @@ func TestEscapeName(t *testing.T) {
 }
 
 func TestPrefix(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "s.conf")
-	if err := os.WriteFile(path, []byte("[supervisord]\n[program:ssh]\ncommand=/bin/true\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path, config.Options{Env: []string{}, Hostname: "h"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, _ := loadConf(t, "[supervisord]\n[program:ssh]\ncommand=/bin/true\n", []string{})
 	res, err := Export(cfg, Options{Prefix: "sv-", Resolve: fakeResolve})
 	if err != nil {
 		t.Fatal(err)
@@ -356,15 +346,7 @@ func TestPrefix(t *testing.T) {
 }
 
 func TestCommandNotFoundWarns(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "s.conf")
-	if err := os.WriteFile(path, []byte("[supervisord]\n[program:a]\ncommand=no-such-command-here x\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path, config.Options{Env: []string{}, Hostname: "h"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, dir := loadConf(t, "[supervisord]\n[program:a]\ncommand=no-such-command-here x\n", []string{})
 	res, err := Export(cfg, Options{PATH: dir})
 	if err != nil {
 		t.Fatal(err)
@@ -378,16 +360,8 @@ func TestCommandNotFoundWarns(t *testing.T) {
 }
 
 func TestBadCommand(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "s.conf")
-	if err := os.WriteFile(path, []byte("[supervisord]\n[program:a]\ncommand=/bin/echo 'open\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path, config.Options{Env: []string{}, Hostname: "h"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = Export(cfg, Options{Resolve: fakeResolve})
+	cfg, _ := loadConf(t, "[supervisord]\n[program:a]\ncommand=/bin/echo 'open\n", []string{})
+	_, err := Export(cfg, Options{Resolve: fakeResolve})
 	if err == nil || err.Error() != `[program:a] process 'a': can't parse command "/bin/echo 'open": No closing quotation` {
 		t.Fatalf("err = %v", err)
 	}
