@@ -4,14 +4,11 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/gosupervisor/gosupervisor/pkg/idlepoll"
 )
 
 // A fast raw stream is read straight into its ring and its pipe grows to
@@ -19,22 +16,7 @@ import (
 // followers read meanwhile. Once the stream is quiet the pipe parks at its
 // original size again.
 func TestChannelFastStreamInPlace(t *testing.T) {
-	p, err := idlepoll.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	path := filepath.Join(t.TempDir(), "out.log")
-	rot, err := OpenRotator(path, 0, 0, func(s string) { t.Errorf("warning %q", s) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rot.Close()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	p, rot, path, r, w := parkedPipe(t)
 	orig, err := unix.FcntlInt(w.Fd(), unix.F_GETPIPE_SZ, 0)
 	if err != nil {
 		t.Skip("F_GETPIPE_SZ:", err)

@@ -292,26 +292,35 @@ func pumpChildAcrossRotations(t *testing.T, bufs *BufferPool, idle *idlepoll.Pol
 	}
 }
 
-// Start leaves no reader goroutine behind while the pipe is quiet: the pipe
-// waits parked in the poller between bursts, and every byte of every burst
-// still reaches the log, in order, before done runs once at the end.
-func TestChannelStartParksWhenIdle(t *testing.T) {
+// parkedPipe is what a channel that parks needs: a poller, a rotator on
+// out.log in a temp dir (no rotation, a warning fails t), and a pipe whose
+// write end is closed at the end of the test (the channel closes r).
+func parkedPipe(t *testing.T) (*idlepoll.Poller, *Rotator, string, *os.File, *os.File) {
+	t.Helper()
 	p, err := idlepoll.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer p.Close()
+	t.Cleanup(func() { p.Close() })
 	path := filepath.Join(t.TempDir(), "out.log")
 	rot, err := OpenRotator(path, 0, 0, func(s string) { t.Errorf("warning %q", s) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rot.Close()
+	t.Cleanup(func() { rot.Close() })
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer w.Close()
+	t.Cleanup(func() { w.Close() })
+	return p, rot, path, r, w
+}
+
+// Start leaves no reader goroutine behind while the pipe is quiet: the pipe
+// waits parked in the poller between bursts, and every byte of every burst
+// still reaches the log, in order, before done runs once at the end.
+func TestChannelStartParksWhenIdle(t *testing.T) {
+	p, rot, path, r, w := parkedPipe(t)
 	ring := NewRing(1 << 20)
 	done := make(chan error, 2)
 	NewChannel(ChannelOptions{Name: "p", Stream: "stdout", Rotator: rot, Ring: ring, Buffers: NewBufferPool(),
